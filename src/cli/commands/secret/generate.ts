@@ -1,0 +1,41 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../../errors.js';
+import { CHARSETS, entropyBits, generatePassword, type Charset } from '../../../vault/generate.js';
+import { validateName } from '../../../vault/names.js';
+import { findSecret, putSecret } from '../../../vault/secrets.js';
+import type { ContextFor } from '../../program.js';
+
+interface GenerateFlags {
+  length: string;
+  charset: Charset;
+  force: boolean;
+  print: boolean;
+}
+
+export function generateCommand(contextFor: ContextFor): Command {
+  return new Command('generate')
+    .description('generate a random password and store it')
+    .argument('<name>', 'secret name')
+    .option('--length <n>', 'number of characters', '32')
+    .addOption(new Option('--charset <set>', 'characters to draw from').choices(Object.keys(CHARSETS)).default('alnum'))
+    .option('--print', 'also print the value on stdout', false)
+    .option('-f, --force', 'replace an existing secret', false)
+    .addHelpText('after', `
+Examples:
+  $ keysmith secret generate db/password --length 32
+  $ keysmith secret generate api/key --charset base64url --print`)
+    .action(async (name: string, flags: GenerateFlags, command: Command) => {
+      const ctx = contextFor(command);
+      validateName(name);
+      const length = Number(flags.length);
+      const value = generatePassword(length, flags.charset);
+      const { vault, backend } = await ctx.openVault();
+      if (!flags.force && (await findSecret(vault, name))) {
+        throw new UsageError(`${name} already exists; pass --force to replace it`, undefined, 'ERR_VAULT_EXISTS');
+      }
+      await putSecret(vault, name, value, { kind: 'password', now: ctx.now() });
+      if (ctx.flags.json) await ctx.json({ name, kind: 'password', length, charset: flags.charset, bits: entropyBits(length, flags.charset), ...(flags.print ? { value } : {}) });
+      else if (flags.print) await ctx.out(ctx.io.isTTY.stdout ? `${value}\n` : value);
+      await ctx.status(`generated ${name} (${length} ${flags.charset} characters, ${entropyBits(length, flags.charset)} bits) in the ${backend} vault`);
+    });
+}

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { NotFoundError } from '../../../errors.js';
+import { valueBytes } from '../../../vault/record.js';
+import type { ContextFor } from '../../program.js';
+
+export function getCommand(contextFor: ContextFor): Command {
+  return new Command('get')
+    .description('print a secret value, byte for byte (a newline is added only on a terminal)')
+    .argument('<name>', 'secret name')
+    .option('--field <key>', 'print one field of a multi-field record instead of the value')
+    .addHelpText('after', `
+Examples:
+  $ keysmith secret get db/password
+  $ psql "postgres://app:$(keysmith secret get db/password)@db1/app"
+  $ keysmith secret get db/prod --field user
+  $ keysmith secret get db/password --json     # {name, kind, value, fields, created, updated}`)
+    .action(async (name: string, flags: { field?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const { vault } = await ctx.openVault();
+      const record = await vault.get(name);
+      if (ctx.flags.json) {
+        const { kind, value, encoding, fields, created, updated } = record;
+        await ctx.json({ name, kind, value, ...(encoding ? { encoding } : {}), fields, created, updated });
+        return;
+      }
+      let bytes: Uint8Array;
+      if (flags.field !== undefined) {
+        const field = record.fields[flags.field];
+        if (field === undefined) {
+          throw new NotFoundError(`${name} has no field ${JSON.stringify(flags.field)} (fields: ${Object.keys(record.fields).join(', ') || 'none'})`, undefined, 'ERR_VAULT_NO_FIELD');
+        }
+        bytes = Buffer.from(field);
+      } else bytes = valueBytes(record);
+      await ctx.out(bytes);
+      if (ctx.io.isTTY.stdout && bytes[bytes.length - 1] !== 0x0a) await ctx.out('\n');
+    });
+}

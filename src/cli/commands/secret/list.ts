@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { shortDate, table } from '../../output.js';
+import type { ContextFor } from '../../program.js';
+
+export function listCommand(contextFor: ContextFor): Command {
+  return new Command('list')
+    .alias('ls')
+    .description('list secret names, kinds and dates — never values')
+    .argument('[prefix]', 'only names starting with this, e.g. db/')
+    .addHelpText('after', `
+Examples:
+  $ keysmith secret list
+  $ keysmith secret list db/ --json           # [{name, kind, created, updated}]`)
+    .action(async (prefix: string | undefined, _flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const { vault } = await ctx.openVault();
+      const items = await vault.list(prefix);
+      if (ctx.flags.json) return ctx.json(items);
+      if (items.length === 0) return ctx.status(prefix ? `no secrets under ${prefix}` : 'no secrets yet');
+      await ctx.out(table(['NAME', 'KIND', 'UPDATED'], items.map((i) => [i.name, i.kind, shortDate(i.updated)])));
+    });
+}

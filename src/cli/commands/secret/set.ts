@@ -1,0 +1,81 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../../errors.js';
+import { readUserFile } from '../../../fs.js';
+import { validateName } from '../../../vault/names.js';
+import { putSecret } from '../../../vault/secrets.js';
+import type { Context } from '../../context.js';
+import { readAll } from '../../io.js';
+import type { ContextFor } from '../../program.js';
+
+interface SetFlags {
+  fromFile?: string;
+  fromEnv?: string;
+  kind: string;
+  field: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function setCommand(contextFor: ContextFor): Command {
+  return new Command('set')
+    .description('store a secret; the value comes from stdin, a file, an environment variable or a hidden prompt — never from argv')
+    .argument('<name>', 'secret name, e.g. db/prod/password')
+    .argument('[source]', '"-" to read the value from stdin')
+    .option('--from-file <path>', 'read the value from a file (bytes exactly)')
+    .option('--from-env <variable>', 'read the value from an environment variable')
+    .option('--kind <kind>', 'record kind: secret, password, token, …', 'secret')
+    .addOption(new Option('--field <key=value>', 'a non-secret field of the record (repeatable)').argParser(collect).default([]))
+    .addHelpText('after', `
+Examples:
+  $ keysmith secret set db/password                     # hidden prompt, asked twice
+  $ printf %s "$TOKEN" | keysmith secret set ci/token -
+  $ keysmith secret set tls/key --from-file key.pem
+  $ keysmith secret set db/prod --from-env DB_PASSWORD --field user=app --field host=db1
+
+The value is stored byte for byte: \`echo\` adds a newline, \`printf %s\` does not.`)
+    .action(async (name: string, source: string | undefined, flags: SetFlags, command: Command) => {
+      const ctx = contextFor(command);
+      validateName(name);
+      const fields = parseFields(flags.field);
+      const value = await readValue(ctx, source, flags);
+      const opened = await ctx.openVault();
+      const { created } = await putSecret(opened.vault, name, value, { kind: flags.kind, fields, now: ctx.now() });
+      if (ctx.flags.json) await ctx.json({ name, kind: flags.kind, backend: opened.backend, created });
+      await ctx.status(`${created ? 'stored' : 'updated'} ${name} in the ${opened.backend} vault`);
+    });
+}
+
+async function readValue(ctx: Context, source: string | undefined, flags: SetFlags): Promise<Uint8Array | string> {
+  if (source !== undefined && source !== '-') {
+    throw new UsageError(`unexpected argument ${JSON.stringify(source)}: secret values never go in argv`, {
+      hint: 'pipe the value and pass "-", or use --from-file or --from-env',
+    });
+  }
+  const chosen = [source === '-', flags.fromFile !== undefined, flags.fromEnv !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one value source: "-", --from-file or --from-env');
+  const instead = '"-" with the value on stdin, --from-file FILE or --from-env VARIABLE';
+  let value: Uint8Array | string;
+  if (flags.fromFile !== undefined) value = await readUserFile(flags.fromFile);
+  else if (flags.fromEnv !== undefined) {
+    const v = ctx.env[flags.fromEnv];
+    if (v === undefined) throw new UsageError(`--from-env: ${flags.fromEnv} is not set`);
+    value = v;
+  } else if (source === '-' || !ctx.io.isTTY.stdin) {
+    value = await readAll(ctx.io.stdin);
+    if (value.length > 0 && value[value.length - 1] === 0x0a && (value.length < 2 || value[value.length - 2] !== 0x0a)) {
+      await ctx.status('note: the value ends with a newline, stored as is (use printf %s to leave it out)');
+    }
+  } else value = await ctx.askSecret('Value', { confirm: true, instead });
+  if (value.length === 0) throw new UsageError(`no value given (empty)`, { hint: `pass ${instead}` }, 'ERR_NO_VALUE');
+  return value;
+}
+
+function parseFields(pairs: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--field: expected key=value, got ${JSON.stringify(pair)}`);
+    fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return fields;
+}

@@ -1,0 +1,37 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../../errors.js';
+import { writeFileAtomic } from '../../../fs.js';
+import { exportVault } from '../../../vault/transfer.js';
+import type { ContextFor } from '../../program.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function exportCommand(contextFor: ContextFor): Command {
+  return new Command('export')
+    .description('write an age-encrypted backup of every record (0600)')
+    .requiredOption('--out <file>', 'backup file to write')
+    .addOption(new Option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)').argParser(collect).default([]))
+    .option('--passphrase', 'encrypt with a passphrase (KEYSMITH_BACKUP_PASSPHRASE or a prompt)', false)
+    .option('-f, --force', 'replace an existing file', false)
+    .addHelpText('after', `
+The backup is a standard age file: \`age -d -i key.txt backup.age\` (or \`age -d backup.age\` for a
+passphrase) prints the records as JSON, and \`keysmith vault import\` reads it back.
+
+Examples:
+  $ keysmith vault export --out backup.age --recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+  $ keysmith vault export --out backup.age --passphrase`)
+    .action(async (flags: { out: string; recipient: string[]; passphrase: boolean; force: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      if (flags.passphrase === flags.recipient.length > 0) {
+        throw new UsageError('choose how to encrypt the backup: --recipient age1… or --passphrase');
+      }
+      const { vault } = await ctx.openVault();
+      const to = flags.passphrase
+        ? { passphrase: ctx.env.KEYSMITH_BACKUP_PASSPHRASE ?? (await ctx.askSecret('Backup passphrase', { confirm: true, instead: 'KEYSMITH_BACKUP_PASSPHRASE' })) }
+        : { recipients: flags.recipient };
+      const { bytes, count } = await exportVault(vault, to);
+      await writeFileAtomic(flags.out, bytes, { overwrite: flags.force });
+      if (ctx.flags.json) return ctx.json({ out: flags.out, records: count });
+      await ctx.status(`wrote ${count} record(s) to ${flags.out}`);
+    });
+}

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import type { ContextFor } from '../../program.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
+import { initCommand } from './init.js';
+import { lockCommand, unlockCommand } from './unlock.js';
+import { migrateCommand } from './migrate.js';
+import { statusCommand } from './status.js';
+
+export function vaultCommand(contextFor: ContextFor): Command {
+  return new Command('vault')
+    .description('choose, set up, move, back up and unlock the vault')
+    .addCommand(statusCommand(contextFor))
+    .addCommand(initCommand(contextFor))
+    .addCommand(migrateCommand(contextFor))
+    .addCommand(exportCommand(contextFor))
+    .addCommand(importCommand(contextFor))
+    .addCommand(unlockCommand(contextFor))
+    .addCommand(lockCommand(contextFor));
+}

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { EXIT_CODES } from '../../exit-codes.js';
+import { vaultStatus } from '../../../vault/manage.js';
+import type { ContextFor } from '../../program.js';
+
+export function statusCommand(contextFor: ContextFor): Command {
+  return new Command('status')
+    .description('which vault is in use, where, why it was chosen, and whether it opens (exit 0 only if it does)')
+    .addHelpText('after', `
+Examples:
+  $ keysmith vault status
+  $ keysmith vault status --json   # {backend, location, reason, writable, items, identity?, error?}`)
+    .action(async (_flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const { status, failure } = await vaultStatus(ctx.vaultOptions());
+      if (ctx.flags.json) await ctx.json(status);
+      else {
+        const rows: Array<[string, string | undefined]> = [
+          ['backend', status.backend],
+          ['location', status.location],
+          ['chosen', status.reason],
+          ['writable', status.writable ? 'yes' : 'no'],
+          ['identity', status.identity],
+          ['items', status.items === null ? 'unknown' : String(status.items)],
+          ['error', status.error?.message],
+          ['hint', status.error?.hint],
+        ];
+        await ctx.out(rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(10)}${v}\n`).join(''));
+      }
+      if (failure) ctx.result.exitCode = EXIT_CODES[failure.kind];
+    });
+}

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { parseDuration } from '../../../duration.js';
+import { lockVault, unlockVault } from '../../../vault/manage.js';
+import type { ContextFor } from '../../program.js';
+
+export function unlockCommand(contextFor: ContextFor): Command {
+  return new Command('unlock')
+    .description('unlock the file vault once and print a session token for KEYSMITH_SESSION')
+    .option('--ttl <duration>', 'how long the session lasts (e.g. 30m, 12h)', '12h')
+    .addHelpText('after', `
+Unlocking with a passphrase costs about a second (scrypt); a session pays it once:
+  $ export KEYSMITH_SESSION="$(keysmith vault unlock)"
+  $ keysmith secret get db/password     # no passphrase asked
+  $ keysmith vault lock                 # ends every session`)
+    .action(async (flags: { ttl: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const expires = new Date(ctx.now().getTime() + parseDuration(flags.ttl, '--ttl'));
+      const token = await unlockVault(ctx.vaultOptions('file'), expires);
+      if (ctx.flags.json) return ctx.json({ session: token, expires: expires.toISOString() });
+      await ctx.out(ctx.io.isTTY.stdout ? `${token}\n` : token);
+      await ctx.status(`session valid until ${expires.toISOString()}; end it with: keysmith vault lock`);
+    });
+}
+
+export function lockCommand(contextFor: ContextFor): Command {
+  return new Command('lock')
+    .description('end every unlock session')
+    .action(async (_flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const ended = await lockVault(ctx.vaultOptions());
+      if (ctx.flags.json) return ctx.json({ ended });
+      await ctx.status(`ended ${ended} session(s)`);
+    });
+}

@@ -1,0 +1,80 @@
+import { UsageError } from '../errors.js';
+import { resolvePaths, type KeysmithPaths } from '../paths.js';
+import { openVault, type OpenedVault, type VaultOptions } from '../vault/open.js';
+import { write, type IO } from './io.js';
+import type { Prompter } from './prompter.js';
+
+/** Global flags, parsed once. */
+export interface GlobalFlags {
+  json: boolean;
+  input: boolean;
+  vault?: string;
+  debug: boolean;
+  quiet: boolean;
+}
+
+/** What a command gets: IO, flags, seams. Nothing here writes to process.env. */
+export class Context {
+  readonly paths: KeysmithPaths;
+  readonly env: NodeJS.ProcessEnv;
+  constructor(
+    readonly io: IO,
+    readonly flags: GlobalFlags,
+    readonly prompter: Prompter,
+    /** A command that finished but wants a non-zero exit (`vault status` on a locked vault) sets it here. */
+    readonly result: { exitCode: number } = { exitCode: 0 },
+    readonly now: () => Date = () => new Date(),
+  ) {
+    this.env = io.env;
+    this.paths = resolvePaths(io.env);
+  }
+
+  /** Prompts only with a terminal on both ends, and never under --no-input or CI=true. */
+  canPrompt(): boolean {
+    return this.flags.input && this.env.CI !== 'true' && this.io.isTTY.stdin && this.io.isTTY.stderr;
+  }
+
+  /** A hidden prompt, or a usage error naming what to use instead. */
+  async askSecret(message: string, options: { confirm?: boolean; instead: string }): Promise<string> {
+    if (!this.canPrompt()) {
+      throw new UsageError(`${message}: cannot prompt (${this.whyNoPrompt()}); use ${options.instead}`, undefined, 'ERR_NO_INPUT');
+    }
+    return this.prompter.password(message, options);
+  }
+
+  private whyNoPrompt(): string {
+    if (!this.flags.input) return '--no-input';
+    if (this.env.CI === 'true') return 'CI=true';
+    return 'no terminal';
+  }
+
+  /** A status line for people, on stderr; silent with --quiet. */
+  async status(line: string): Promise<void> {
+    if (!this.flags.quiet) await write(this.io.stderr, `${line}\n`);
+  }
+
+  async out(data: string | Uint8Array): Promise<void> {
+    await write(this.io.stdout, data);
+  }
+
+  async json(value: unknown): Promise<void> {
+    await this.out(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** What the vault layer needs from the CLI: the passphrase from KEYSMITH_PASSPHRASE or a prompt. */
+  vaultOptions(backend = this.flags.vault): VaultOptions {
+    return {
+      backend,
+      paths: this.paths,
+      env: this.env,
+      now: this.now,
+      notice: (message) => void this.status(message),
+      passphrase: async ({ message, confirm }) =>
+        this.env.KEYSMITH_PASSPHRASE ?? this.askSecret(message, { confirm, instead: 'KEYSMITH_PASSPHRASE, KEYSMITH_SESSION or KEYSMITH_AGE_IDENTITY' }),
+    };
+  }
+
+  openVault(): Promise<OpenedVault> {
+    return openVault(this.vaultOptions());
+  }
+}

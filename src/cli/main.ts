@@ -1,0 +1,37 @@
+import { CommanderError } from 'commander';
+import { KeysmithError } from '../errors.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { processIO, type IO } from './io.js';
+import { buildProgram } from './program.js';
+
+/** Runs keysmith with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: IO = processIO()): Promise<number> {
+  const debug = argv.includes('--debug');
+  const state = { exitCode: 0 };
+  try {
+    await buildProgram(io, state).parseAsync(argv, { from: 'user' });
+    return state.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not failures; every other parse error is a usage error.
+      return err.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    }
+    if (err instanceof KeysmithError) {
+      let text = `keysmith: ${err.message}\n`;
+      if (err.hint) text += `hint: ${err.hint}\n`;
+      if (debug) text += `${err.code}\n${describeCause(err)}`;
+      io.stderr.write(text);
+      return EXIT_CODES[err.kind];
+    }
+    io.stderr.write(`keysmith: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    else io.stderr.write('hint: run again with --debug for details\n');
+    return EXIT_CODES.failed;
+  }
+}
+
+function describeCause(err: Error): string {
+  let text = `${err.stack ?? ''}\n`;
+  for (let cause = err.cause; cause instanceof Error; cause = cause.cause) text += `caused by: ${cause.stack ?? cause.message}\n`;
+  return text;
+}

@@ -1,0 +1,54 @@
+import { Command, Option } from 'commander';
+import { Context, type GlobalFlags } from './context.js';
+import type { IO } from './io.js';
+import { inquirerPrompter } from './prompter.js';
+import { secretCommand } from './commands/secret/index.js';
+import { vaultCommand } from './commands/vault/index.js';
+
+declare const KEYSMITH_VERSION: string;
+const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
+
+/** Makes the Context for the command being run, from the global flags parsed by commander. */
+export type ContextFor = (command: Command) => Context;
+
+export function buildProgram(io: IO, state: { exitCode: number }): Command {
+  const program = new Command('keysmith')
+    .description('Secrets, SSH keys, OAuth tokens and TLS certificates, kept in the OS keychain or an age-encrypted file.')
+    .version(version, '-V, --version')
+    .option('--json', 'print machine-readable JSON on stdout', false)
+    .option('--no-input', 'never prompt; a missing answer is an error naming the flag or variable to use')
+    .addOption(new Option('--vault <backend>', 'vault backend for this run (env: KEYSMITH_VAULT)').choices(['keychain', 'file', 'env']))
+    .option('--debug', 'show error codes and causes (never secret values)', false)
+    .option('-q, --quiet', 'no status lines on stderr', false)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `
+Examples:
+  $ printf %s "$TOKEN" | keysmith secret set ci/token -
+  $ keysmith secret get ci/token
+  $ keysmith secret list --json
+  $ keysmith vault status
+
+Exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 not found, 4 auth (wrong passphrase,
+locked keychain), 5 unavailable, 130 cancelled.`);
+
+  const contextFor: ContextFor = (command) => {
+    const flags = command.optsWithGlobals() as GlobalFlags;
+    return new Context(io, flags, inquirerPrompter(io), state);
+  };
+
+  program.addCommand(secretCommand(contextFor));
+  program.addCommand(vaultCommand(contextFor));
+
+  configure(program, io);
+  return program;
+}
+
+/** commander's own output goes through our IO, and it throws instead of exiting; applied to every subcommand. */
+function configure(command: Command, io: IO): void {
+  command.exitOverride().configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: (s, write) => write(`keysmith: ${s.replace(/^error: /, '')}`),
+  });
+  for (const sub of command.commands) configure(sub, io);
+}

@@ -1,0 +1,31 @@
+import { CancelledError } from '../errors.js';
+import type { IO } from './io.js';
+
+/** Asks the person at the terminal. Only ever used when Context.canPrompt() is true. */
+export interface Prompter {
+  /** Hidden input, on stderr. With `confirm`, asked twice and compared. */
+  password(message: string, options?: { confirm?: boolean }): Promise<string>;
+}
+
+/** @inquirer/password on stdin/stderr (stdout stays data), loaded only when a prompt is shown. */
+export function inquirerPrompter(io: IO): Prompter {
+  return {
+    async password(message, options = {}) {
+      const { default: password } = await import('@inquirer/password');
+      const ask = async (text: string) => {
+        try {
+          return await password({ message: text, mask: false }, { input: io.stdin, output: io.stderr });
+        } catch (err) {
+          if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') throw new CancelledError();
+          throw err;
+        }
+      };
+      for (;;) {
+        const first = await ask(message);
+        if (!options.confirm) return first;
+        if ((await ask(`${message} (again)`)) === first) return first;
+        io.stderr.write('The two entries differ; try again.\n');
+      }
+    },
+  };
+}

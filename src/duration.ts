@@ -1,0 +1,10 @@
+import { UsageError } from './errors.js';
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `90s`, `30m`, `12h`, `90d`, `2w` → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
+  if (!match) throw new UsageError(`${flag}: expected a duration like 30s, 15m, 12h, 90d or 2w, got ${JSON.stringify(text)}`);
+  return Number(match[1]) * UNITS[match[2]!]!;
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { FailedError, UnavailableError, UsageError } from './errors.js';
+
+/** Creates a folder (and its parents) readable by the owner only. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is masked by umask and ignored for folders that already exist.
+  if (((await stat(dir)).mode & 0o077) !== 0 && process.platform !== 'win32') await chmod(dir, 0o700);
+}
+
+/** The file's bytes, or undefined when it does not exist. */
+export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface WriteOptions {
+  /** File mode; 0o600 unless said otherwise. */
+  mode?: number;
+  /** Replace an existing file. Without it an existing file is an error. */
+  overwrite?: boolean;
+}
+
+/**
+ * Writes a file so that readers see either the old or the new content, never a part: a temp file in
+ * the same folder, fsync, rename, fsync of the folder. A crash leaves at most a stray temp file.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  const dir = dirname(path);
+  if (!options.overwrite && (await exists(path))) {
+    throw new UsageError(`${path} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+  }
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface LockOptions {
+  /** Give up after this long (ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `fn` holding an exclusive inter-process lock on `path` (a `.lock` file beside it holding the
+ * owner's pid). A lock whose owner is no longer alive, e.g. after a SIGKILL, is taken over.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lockPath = `${path}.lock`;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let delay = 5;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await isStale(lockPath)) {
+      await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new UnavailableError(`${path} is locked by another keysmith process`, {
+        hint: `if no keysmith process is running, remove ${lockPath}`,
+      }, 'ERR_LOCKED');
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+async function isStale(lockPath: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(lockPath, 'utf8');
+  } catch {
+    return false; // gone already, or being written: try again
+  }
+  const pid = Number.parseInt(text, 10);
+  if (!Number.isInteger(pid) || pid <= 0) {
+    // Written by a process that died between create and write: stale once it is a few seconds old.
+    const age = Date.now() - (await stat(lockPath).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    return age > 5_000;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Reads a file a user named, with errors a user understands. */
+export async function readUserFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${path}: no such file`, undefined, 'ERR_FILE_NOT_FOUND');
+    if (code === 'EISDIR') throw new UsageError(`${path} is a folder, not a file`);
+    throw new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}

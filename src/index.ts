@@ -1,0 +1,23 @@
+/**
+ * keysmith as a library: the vault and its backends, with no CLI behind them.
+ *
+ * @example
+ *   import { openVault, putSecret, resolvePaths } from 'keysmith';
+ *   const { vault } = await openVault({ paths: resolvePaths(process.env), env: process.env, now: () => new Date(),
+ *     notice: console.error, passphrase: async () => process.env.KEYSMITH_PASSPHRASE! });
+ *   await putSecret(vault, 'db/password', 'hunter2', { kind: 'password', now: new Date() });
+ */
+export * from './errors.js';
+export { resolvePaths, type KeysmithPaths } from './paths.js';
+export { parseDuration } from './duration.js';
+export type { BackendName, SecretInfo, SecretRecord, Vault, VaultDescription } from './vault/types.js';
+export { validateName, envVarName } from './vault/names.js';
+export { newRecord, valueBytes } from './vault/record.js';
+export { openVault, chooseBackend, createVault, type OpenedVault, type VaultOptions } from './vault/open.js';
+export { EnvVault } from './vault/env.js';
+export { FileVault } from './vault/file.js';
+export { KeychainVault, probeKeychain } from './vault/keychain.js';
+export { findSecret, putSecret } from './vault/secrets.js';
+export { generatePassword, CHARSETS, type Charset } from './vault/generate.js';
+export { migrateVault, exportVault, importVault } from './vault/transfer.js';
+export { vaultStatus, initVault, unlockVault, lockVault, type VaultStatus } from './vault/manage.js';

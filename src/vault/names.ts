@@ -1,0 +1,26 @@
+import { UsageError } from '../errors.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+export const MAX_NAME_LENGTH = 128;
+
+/** Secret names look like `db/prod/password`. A bad name is a usage error (exit 2). */
+export function validateName(name: string): string {
+  if (!NAME.test(name) || name.length > MAX_NAME_LENGTH || name.includes('//') || name.endsWith('/')) {
+    throw new UsageError(
+      `invalid secret name ${JSON.stringify(name.slice(0, MAX_NAME_LENGTH + 8))}: use letters, digits and . _ / -, ` +
+        `starting with a letter or digit, at most ${MAX_NAME_LENGTH} characters (e.g. db/prod/password)`,
+      undefined,
+      'ERR_VAULT_BAD_NAME',
+    );
+  }
+  return name;
+}
+
+/** The environment backend's variable for a name: `db/prod-1.pw` → `KEYSMITH_SECRET_DB_PROD_1_PW`. */
+export function envVarName(name: string): string {
+  return `KEYSMITH_SECRET_${name.toUpperCase().replace(/[/.-]/g, '_')}`;
+}
+
+export function matchesPrefix(name: string, prefix: string | undefined): boolean {
+  return prefix === undefined || prefix === '' || name.startsWith(prefix);
+}

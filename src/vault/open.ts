@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { readConfig, updateConfig, type KeysmithConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { EnvVault } from './env.js';
+import { FileVault } from './file.js';
+import type { IdentityContext } from './identity.js';
+import { KeychainVault, probeKeychain } from './keychain.js';
+import type { BackendName, Vault } from './types.js';
+
+export const BACKENDS: readonly BackendName[] = ['keychain', 'file', 'env'];
+
+export interface VaultOptions extends Omit<IdentityContext, 'config' | 'keychainService'> {
+  /** --vault; overrides KEYSMITH_VAULT and the config file. */
+  backend?: string;
+}
+
+export interface OpenedVault {
+  vault: Vault;
+  backend: BackendName;
+  /** Why this backend: shown by `keysmith vault status`. */
+  reason: string;
+  config: KeysmithConfig;
+}
+
+export const keychainService = (env: NodeJS.ProcessEnv) => env.KEYSMITH_KEYCHAIN_SERVICE || 'keysmith';
+export const vaultFile = (dataDir: string) => join(dataDir, 'vault.age');
+
+function parseBackend(value: string, from: string): BackendName {
+  if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
+  throw new UsageError(`${from}: unknown vault backend ${JSON.stringify(value)} (use ${BACKENDS.join(', ')})`, undefined, 'ERR_VAULT_BAD_BACKEND');
+}
+
+/**
+ * Chooses the backend once per invocation: --vault, then KEYSMITH_VAULT, then the config file, else
+ * the OS keychain when it answers, else the encrypted file. Never plaintext. A choice made by probing
+ * is written to the config file on the first write, so a keychain that is later locked is reported
+ * as locked rather than silently replaced by another backend.
+ */
+export async function chooseBackend(options: VaultOptions, config: KeysmithConfig): Promise<{ backend: BackendName; reason: string; probed: boolean }> {
+  if (options.backend) return { backend: parseBackend(options.backend, '--vault'), reason: 'chosen with --vault', probed: false };
+  const fromEnv = options.env.KEYSMITH_VAULT;
+  if (fromEnv) return { backend: parseBackend(fromEnv, 'KEYSMITH_VAULT'), reason: 'chosen with KEYSMITH_VAULT', probed: false };
+  if (config.vault) return { backend: parseBackend(config.vault, 'config.json'), reason: 'set in config.json (keysmith vault init)', probed: false };
+  const probe = await probeKeychain(keychainService(options.env), options.env);
+  return probe.ok
+    ? { backend: 'keychain', reason: `default: ${probe.reason}`, probed: true }
+    : { backend: 'file', reason: `default: the OS keychain is not usable (${probe.reason})`, probed: true };
+}
+
+/** Opens the vault this invocation uses. */
+export async function openVault(options: VaultOptions): Promise<OpenedVault> {
+  const config = await readConfig(options.paths);
+  const { backend, reason, probed } = await chooseBackend(options, config);
+  let vault = createVault(backend, options, config);
+  if (probed) vault = rememberOnWrite(vault, () => updateConfig(options.paths, { vault: backend }));
+  return { vault, backend, reason, config };
+}
+
+export function createVault(backend: BackendName, options: VaultOptions, config: KeysmithConfig): Vault {
+  const service = keychainService(options.env);
+  switch (backend) {
+    case 'env':
+      return new EnvVault(options.env);
+    case 'keychain':
+      return new KeychainVault(service);
+    case 'file':
+      return new FileVault(vaultFile(options.paths.data), { ...options, config, keychainService: service });
+  }
+}
+
+function rememberOnWrite(vault: Vault, remember: () => Promise<unknown>): Vault {
+  let remembered = false;
+  const after = async () => {
+    if (!remembered) await remember();
+    remembered = true;
+  };
+  return {
+    get: (name) => vault.get(name),
+    list: (prefix) => vault.list(prefix),
+    delete: (name) => vault.delete(name),
+    describe: () => vault.describe(),
+    set: async (name, record) => {
+      await vault.set(name, record);
+      await after();
+    },
+    setMany: async (entries) => {
+      await (vault.setMany ? vault.setMany(entries) : Promise.all(entries.map(([n, r]) => vault.set(n, r))));
+      await after();
+    },
+  };
+}
