@@ -3,13 +3,14 @@ import { KeysmithError } from '../errors.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
+import { inquirerPrompter, type Prompter } from './prompter.js';
 
 /** Runs keysmith with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: IO = processIO()): Promise<number> {
+export async function main(argv: string[], io: IO = processIO(), deps: { prompter?: Prompter } = {}): Promise<number> {
   const debug = argv.includes('--debug');
   const state = { exitCode: 0 };
   try {
-    await buildProgram(io, state).parseAsync(argv, { from: 'user' });
+    await buildProgram(io, state, deps.prompter ?? inquirerPrompter(io)).parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { Context, type GlobalFlags } from './context.js';
 import type { IO } from './io.js';
-import { inquirerPrompter } from './prompter.js';
+import type { Prompter } from './prompter.js';
 import { secretCommand } from './commands/secret/index.js';
 import { vaultCommand } from './commands/vault/index.js';
 
@@ -11,7 +11,7 @@ const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0
 /** Makes the Context for the command being run, from the global flags parsed by commander. */
 export type ContextFor = (command: Command) => Context;
 
-export function buildProgram(io: IO, state: { exitCode: number }): Command {
+export function buildProgram(io: IO, state: { exitCode: number }, prompter: Prompter): Command {
   const program = new Command('keysmith')
     .description('Secrets, SSH keys, OAuth tokens and TLS certificates, kept in the OS keychain or an age-encrypted file.')
     .version(version, '-V, --version')
@@ -33,7 +33,7 @@ locked keychain), 5 unavailable, 130 cancelled.`);
 
   const contextFor: ContextFor = (command) => {
     const flags = command.optsWithGlobals() as GlobalFlags;
-    return new Context(io, flags, inquirerPrompter(io), state);
+    return new Context(io, flags, prompter, state);
   };
 
   program.addCommand(secretCommand(contextFor));

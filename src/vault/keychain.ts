@@ -135,8 +135,7 @@ export async function probeKeychain(service: string, env: NodeJS.ProcessEnv): Pr
     return { ok: false, reason: 'no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service' };
   }
   try {
-    const { AsyncEntry } = await loadKeyring();
-    await new AsyncEntry(service, '.keysmith-probe', ENTRY_OPTIONS).getPassword();
+    await (await keychainItem(service, '.keysmith-probe')).get();
     return { ok: true, reason: `the ${keychainName()} answered` };
   } catch (err) {
     return { ok: false, reason: keychainError(err, 'probe').message };
@@ -146,7 +145,12 @@ export async function probeKeychain(service: string, env: NodeJS.ProcessEnv): Pr
 /** One keychain item: a secret of the keychain vault, or the file vault's identity. */
 export async function keychainItem(service: string, account: string) {
   const { AsyncEntry } = await loadKeyring();
-  const entry = new AsyncEntry(service, account, ENTRY_OPTIONS);
+  let entry: InstanceType<typeof AsyncEntry>;
+  try {
+    entry = new AsyncEntry(service, account, ENTRY_OPTIONS); // connects: throws when there is no Secret Service
+  } catch (err) {
+    throw keychainError(err, `opening ${account}`);
+  }
   return {
     async get(): Promise<string | null> {
       try {
