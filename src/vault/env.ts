@@ -19,7 +19,7 @@ export class EnvVault implements Vault {
     return { kind: 'secret', value, fields: {}, created: epoch, updated: epoch, meta: { variable } };
   }
 
-  async set(name: string): Promise<void> {
+  async set(name: string, _record: SecretRecord): Promise<void> {
     throw readOnly(name);
   }
 

@@ -47,7 +47,8 @@ The value is stored byte for byte: \`echo\` adds a newline, \`printf %s\` does n
 
 async function readValue(ctx: Context, source: string | undefined, flags: SetFlags): Promise<Uint8Array | string> {
   if (source !== undefined && source !== '-') {
-    throw new UsageError(`unexpected argument ${JSON.stringify(source)}: secret values never go in argv`, {
+    // Never echo it: it may be the secret someone typed.
+    throw new UsageError('unexpected second argument: secret values never go in argv', {
       hint: 'pipe the value and pass "-", or use --from-file or --from-env',
     });
   }

@@ -8,7 +8,9 @@ export function unlockCommand(contextFor: ContextFor): Command {
     .description('unlock the file vault once and print a session token for KEYSMITH_SESSION')
     .option('--ttl <duration>', 'how long the session lasts (e.g. 30m, 12h)', '12h')
     .addHelpText('after', `
-Unlocking with a passphrase costs about a second (scrypt); a session pays it once:
+Unlocking with a passphrase costs about a second (scrypt); a session pays it once.
+
+Examples:
   $ export KEYSMITH_SESSION="$(keysmith vault unlock)"
   $ keysmith secret get db/password     # no passphrase asked
   $ keysmith vault lock                 # ends every session`)

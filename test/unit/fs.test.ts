@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { ensurePrivateDir, withFileLock, writeFileAtomic } from '../../src/fs.js';
+import { tempHome } from '../helpers/cli.js';
+
+describe('files', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+
+  it('writes atomically with mode 0600 and refuses to overwrite unless asked', async () => {
+    const dir = join(home, 'private', 'nested');
+    await ensurePrivateDir(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const file = join(dir, 'f');
+    await writeFileAtomic(file, 'one');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await expect(writeFileAtomic(file, 'two')).rejects.toBeInstanceOf(UsageError);
+    expect(readFileSync(file, 'utf8')).toBe('one');
+    await writeFileAtomic(file, 'two', { overwrite: true });
+    expect(readFileSync(file, 'utf8')).toBe('two');
+  });
+
+  it('serialises lock holders and takes over a lock whose owner is dead', async () => {
+    const target = join(home, 'locked');
+    const order: string[] = [];
+    await Promise.all([1, 2, 3].map((i) => withFileLock(target, async () => {
+      order.push(`in${i}`);
+      await new Promise((r) => setTimeout(r, 20));
+      order.push(`out${i}`);
+    })));
+    for (let i = 0; i < order.length; i += 2) expect(order[i + 1]).toBe(order[i]!.replace('in', 'out'));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(`${target}.lock`, `${dead}\n`);
+    expect(await withFileLock(target, async () => 'taken over', { timeoutMs: 2000 })).toBe('taken over');
+  });
+
+  it('gives up on a live lock with a clear error', async () => {
+    const target = join(home, 'busy');
+    writeFileSync(`${target}.lock`, `${process.pid}\n`);
+    await expect(withFileLock(target, async () => 'never', { timeoutMs: 100 })).rejects.toThrow(/locked by another keysmith process/);
+  });
+});
