@@ -42,6 +42,17 @@ describeWith(['age', 'age-keygen'], 'file vault with the real age tool', () => {
     expect(got).toMatchObject({ code: 0, stdout: 'from-age-cli' });
     const field = await runBin(['secret', 'get', 'api/key', '--field', 'user'], { env: e });
     expect(field.stdout).toBe('bot');
+    // Several 64 KiB chunks, the plaintext an exact multiple of the chunk size (a full final chunk).
+    const padded = JSON.stringify({ ...doc, padding: '' });
+    const exact = JSON.stringify({ ...doc, padding: 'p'.repeat(2 * 65536 - padded.length) });
+    expect(exact.length).toBe(2 * 65536);
+    execFileSync('age', ['-r', recipient, '-o', join(dir, 'vault.age')], { input: exact });
+    expect((await runBin(['secret', 'get', 'api/key'], { env: e })).stdout).toBe('from-age-cli');
+    // Cut after the first chunk: each chunk is sealed as final or not, so the cut is detected.
+    const whole = readFileSync(join(dir, 'vault.age'));
+    const headerEnd = whole.indexOf('\n', whole.indexOf('\n--- ') + 1) + 1;
+    writeFileSync(join(dir, 'vault.age'), whole.subarray(0, headerEnd + 16 + 65536 + 16));
+    expect((await runBin(['secret', 'get', 'api/key'], { env: e })).code).toBe(1);
     // Armored files too.
     execFileSync('age', ['-a', '-r', recipient, '-o', join(dir, 'vault.age')], { input: JSON.stringify(doc) });
     expect((await runBin(['secret', 'get', 'api/key'], { env: e })).stdout).toBe('from-age-cli');
