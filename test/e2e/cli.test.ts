@@ -27,7 +27,7 @@ describe('keysmith (built bin), file vault', () => {
     expect(help.stdout).toMatch(/Examples:/);
     expect(help.stdout).toMatch(/Exit codes/);
     for (const sub of [['secret', 'set'], ['secret', 'get'], ['secret', 'list'], ['secret', 'rm'], ['secret', 'generate'],
-      ['vault', 'status'], ['vault', 'init'], ['vault', 'migrate'], ['vault', 'export'], ['vault', 'import'], ['vault', 'unlock']]) {
+      ['vault', 'status'], ['vault', 'init'], ['vault', 'migrate'], ['vault', 'export'], ['vault', 'import'], ['vault', 'unlock'], ['vault', 'lock']]) {
       const h = await run([...sub, '--help']);
       expect(h.code, sub.join(' ')).toBe(0);
       expect(h.stdout, sub.join(' ')).toMatch(/Example/);

@@ -27,6 +27,9 @@ Examples:
 export function lockCommand(contextFor: ContextFor): Command {
   return new Command('lock')
     .description('end every unlock session')
+    .addHelpText('after', `
+Example:
+  $ keysmith vault lock`)
     .action(async (_flags: unknown, command: Command) => {
       const ctx = contextFor(command);
       const ended = await lockVault(ctx.vaultOptions());
