@@ -1,11 +1,19 @@
 // npm run bench: builds, then measures keysmith against its peers in one run and prints medians and ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { report } from './lib.js';
+import { scriptingBenchmarks } from './scripting.js';
 import { vaultBenchmarks } from './vault.js';
 
-const rows = vaultBenchmarks();
-const table = report(rows);
-console.log(`node ${process.version}, ${new Date().toISOString()}, medians of 21 runs (11 for set, 5 for the passphrase unlock)\n`);
-console.log(table);
+const only = process.argv[2];
+const rows = [];
+const notes: string[] = [];
+if (!only || only === 'vault') rows.push(...vaultBenchmarks());
+if (!only || only === 'scripting') {
+  const s = scriptingBenchmarks();
+  rows.push(...s.rows);
+  notes.push(...s.notes);
+}
+const text = `node ${process.version}, ${new Date().toISOString()}: medians, commands interleaved round by round\n\n${report(rows)}\n\n${notes.join('\n')}\n`;
+console.log(text);
 mkdirSync('.bench', { recursive: true });
-writeFileSync('.bench/results.md', `${table}\n`);
+writeFileSync('.bench/results.md', text);

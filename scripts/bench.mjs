@@ -3,4 +3,4 @@ import { build } from 'esbuild';
 import { pathToFileURL } from 'node:url';
 
 await build({ entryPoints: ['bench/run.ts'], outfile: '.bench/run.mjs', bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
-await import(pathToFileURL('.bench/run.mjs').href);
+await import(pathToFileURL(".bench/run.mjs").href); // sees this process.argv: `npm run bench -- vault|scripting`

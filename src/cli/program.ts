@@ -4,6 +4,9 @@ import type { IO } from './io.js';
 import type { Prompter } from './prompter.js';
 import { secretCommand } from './commands/secret/index.js';
 import { vaultCommand } from './commands/vault/index.js';
+import { completionCommand } from './commands/scripting/completion.js';
+import { execCommand } from './commands/scripting/exec.js';
+import { injectCommand } from './commands/scripting/inject.js';
 
 declare const KEYSMITH_VERSION: string;
 const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
@@ -27,6 +30,8 @@ Examples:
   $ keysmith secret get ci/token
   $ keysmith secret list --json
   $ keysmith vault status
+  $ keysmith exec --env DB_PASSWORD=db/password -- ./deploy.sh
+  $ keysmith inject -i config.tmpl -o config.yml
 
 Exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 not found, 4 auth (wrong passphrase,
 locked keychain), 5 unavailable, 130 cancelled.`);
@@ -38,6 +43,9 @@ locked keychain), 5 unavailable, 130 cancelled.`);
 
   program.addCommand(secretCommand(contextFor));
   program.addCommand(vaultCommand(contextFor));
+  program.addCommand(execCommand(contextFor));
+  program.addCommand(injectCommand(contextFor));
+  program.addCommand(completionCommand(contextFor));
 
   configure(program, io);
   return program;

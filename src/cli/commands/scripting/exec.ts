@@ -1,0 +1,72 @@
+import { Command, Option } from 'commander';
+import { readUserFile } from '../../../fs.js';
+import { execWithSecrets } from '../../../exec/exec.js';
+import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-file.js';
+import { referenceOrName, resolveReferences } from '../../../refs/references.js';
+import type { ContextFor } from '../../program.js';
+
+interface ExecFlags {
+  env: string[];
+  envFile: string[];
+  mask: boolean;
+  shell: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function execCommand(contextFor: ContextFor): Command {
+  return new Command('exec')
+    .description("run a command with secrets in its environment, masked in its output; exits with the command's code")
+    .argument('<command...>', 'the command and its arguments, after --')
+    .addOption(new Option('--env <VAR=name>', 'add VAR with the value of a secret (name, ks://name or ks://name#field); repeatable').argParser(collect).default([]))
+    .addOption(new Option('--env-file <file>', 'add the VAR=ks://… lines of a file (plain values pass through); repeatable').argParser(collect).default([]))
+    .option('--no-mask', "do not mask secret values in the command's output")
+    .option('--shell', 'run the command through /bin/sh -c', false)
+    .addHelpText('after', `
+Every reference is read before the command starts: a missing one fails (exit 3) and names it.
+Masking replaces each value, and its base64, base64url, URL-encoded and hex forms, with *** in the
+command's stdout and stderr. With GITHUB_ACTIONS=true, ::add-mask:: is printed for each first.
+Exit code: the command's own; 128+n when signal n ended it; 127 when it is not found.
+
+Examples:
+  $ keysmith exec --env DB_PASSWORD=db/password --env API_TOKEN=ci/token -- ./deploy.sh --prod
+  $ keysmith exec --env-file .env.keysmith -- npm run migrate
+  $ keysmith exec --env PGUSER=ks://db/prod#user --env PGPASSWORD=db/prod -- psql -h db1
+  $ keysmith exec --shell --env T=ci/token -- 'curl -H "Authorization: Bearer $T" https://api.example.com'`)
+    .action(async (command: string[], flags: ExecFlags, cmd: Command) => {
+      const ctx = contextFor(cmd);
+      const entries: EnvEntry[] = [];
+      for (const file of flags.envFile) entries.push(...parseEnvFile((await readUserFile(file)).toString('utf8'), file));
+      entries.push(...flags.env.map(parseEnvFlag));
+      // In an env file a plain value passes through; on the command line every value names a secret.
+      const plain: Record<string, string> = {};
+      const refs = new Map<string, ReturnType<typeof referenceOrName>>();
+      for (const e of entries) {
+        if (e.line > 0 && !e.value.startsWith('ks://')) {
+          plain[e.name] = e.value;
+          refs.delete(e.name);
+        } else {
+          refs.set(e.name, referenceOrName(e.value));
+          delete plain[e.name];
+        }
+      }
+      const secrets = new Map<string, Buffer>();
+      if (refs.size > 0) {
+        const { vault } = await ctx.openVault();
+        const values = await resolveReferences(vault, [...refs.values()]);
+        for (const [name, ref] of refs) secrets.set(name, values.get(ref.text)!);
+      }
+      const result = await execWithSecrets({
+        command,
+        shell: flags.shell,
+        env: ctx.env,
+        secrets,
+        plain,
+        mask: flags.mask,
+        stdout: ctx.io.stdout,
+        stderr: ctx.io.stderr,
+        warn: (line) => void ctx.status(line),
+      });
+      ctx.result.exitCode = result.exitCode;
+    });
+}

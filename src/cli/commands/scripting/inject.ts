@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { readUserFile, writeFileAtomic } from '../../../fs.js';
+import { renderTemplate, templateReferences } from '../../../refs/inject.js';
+import { resolveReferences } from '../../../refs/references.js';
+import { readAll } from '../../io.js';
+import type { ContextFor } from '../../program.js';
+
+export function injectCommand(contextFor: ContextFor): Command {
+  return new Command('inject')
+    .description('fill {{ ks://name }} references in a template; the output file is written 0600')
+    .option('-i, --in <file>', 'template (default: stdin)')
+    .option('-o, --out <file>', 'output file, written atomically with mode 0600 (default: stdout)')
+    .option('-f, --force', 'replace an existing output file', false)
+    .addHelpText('after', `
+References are {{ ks://NAME }} or {{ ks://NAME#field }}; everything else is copied byte for byte.
+A missing reference fails (exit 3) before anything is written.
+
+Examples:
+  $ keysmith inject -i config.tmpl -o config.yml
+  $ echo 'password: {{ ks://db/password }}' | keysmith inject`)
+    .action(async (flags: { in?: string; out?: string; force: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const template = flags.in ? await readUserFile(flags.in) : await readAll(ctx.io.stdin);
+      const refs = templateReferences(template);
+      const values = refs.length > 0 ? await resolveReferences((await ctx.openVault()).vault, refs) : new Map<string, Buffer>();
+      const output = renderTemplate(template, values);
+      if (flags.out) {
+        await writeFileAtomic(flags.out, output, { overwrite: flags.force });
+        await ctx.status(`wrote ${flags.out} (${refs.length} reference(s) filled)`);
+      } else await ctx.out(output);
+    });
+}

@@ -1,0 +1,41 @@
+import { UsageError } from '../errors.js';
+
+export interface EnvEntry {
+  name: string;
+  /** A `ks://…` reference, or a plain value that passes through. */
+  value: string;
+  line: number;
+}
+
+const VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Parses an env file: `VAR=value` lines, `#` comments, blank lines, an optional `export ` prefix,
+ * and values in single quotes (taken literally) or double quotes (with \n, \" and \\ escapes).
+ */
+export function parseEnvFile(text: string, where: string): EnvEntry[] {
+  const entries: EnvEntry[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const body = line.startsWith('export ') ? line.slice(7).trimStart() : line;
+    const eq = body.indexOf('=');
+    const name = eq < 0 ? '' : body.slice(0, eq).trim();
+    if (!VAR.test(name)) throw new UsageError(`${where}:${i + 1}: expected NAME=value`, undefined, 'ERR_ENV_FILE');
+    let value = body.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+    else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1).replace(/\\([n"\\])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    entries.push({ name, value, line: i + 1 });
+  });
+  return entries;
+}
+
+/** Parses `--env VAR=ref` flags. */
+export function parseEnvFlag(flag: string): EnvEntry {
+  const eq = flag.indexOf('=');
+  const name = eq < 0 ? '' : flag.slice(0, eq);
+  if (!VAR.test(name) || eq === flag.length - 1) throw new UsageError(`--env: expected VAR=secret-name or VAR=ks://name, got ${JSON.stringify(flag)}`, undefined, 'ERR_ENV_FLAG');
+  return { name, value: flag.slice(eq + 1), line: 0 };
+}

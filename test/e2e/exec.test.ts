@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/vault/age.js';
+import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
+
+const SECRET = 'pa$$-W0rd/with+specials';
+const forms = [
+  SECRET,
+  Buffer.from(SECRET).toString('base64'),
+  Buffer.from(SECRET).toString('base64url'),
+  encodeURIComponent(SECRET),
+  Buffer.from(SECRET).toString('hex'),
+  Buffer.from(SECRET).toString('hex').toUpperCase(),
+];
+
+describe('keysmith exec', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+  let env: NodeJS.ProcessEnv;
+  const node = (script: string) => [process.execPath, '-e', script];
+  beforeAll(async () => {
+    env = baseEnv({ KEYSMITH_HOME: home, KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity() });
+    await runBin(['secret', 'set', 'db/password', '-'], { env, input: SECRET });
+    await runBin(['secret', 'set', 'db/prod', '--field', 'user=app-user', '-'], { env, input: 'prod-password-value' });
+    await runBin(['secret', 'set', 'short/one', '-'], { env, input: 'abc' });
+  });
+
+  it('passes secrets in the environment and masks every form, whole or split byte by byte, on stdout and stderr', async () => {
+    const script = `
+      const v = process.env.DB_PASSWORD;
+      const forms = ${JSON.stringify(forms)};
+      process.stdout.write('whole: ' + forms.join(' | ') + '\\n');
+      (async () => {
+        for (const f of forms) for (const ch of f) { process.stdout.write(ch); await new Promise((r) => setTimeout(r, 1)); }
+        process.stdout.write('\\nsplit done\\n');
+        process.stderr.write('err: ' + v + ' and ' + forms[4] + '\\n');
+        if (v !== ${JSON.stringify(SECRET)}) process.exit(9);
+      })();`;
+    const got = await runBin(['exec', '--env', 'DB_PASSWORD=db/password', '--', ...node(script)], { env });
+    expect(got.code, got.stderr).toBe(0);
+    // Adjacent forms may merge into one *** or not, depending on how the bytes arrive.
+    expect(got.stdout).toMatch(/^whole: \*\*\* \| \*\*\*= \| \*\*\* \| \*\*\* \| \*\*\* \| \*\*\*\n\*+=\*+\nsplit done\n$/);
+    expect(got.stderr).toBe('err: *** and ***\n');
+    for (const f of forms) {
+      expect(got.stdout).not.toContain(f);
+      expect(got.stderr).not.toContain(f);
+    }
+  });
+
+  it('masks inside binary output and keeps every other byte', async () => {
+    const script = `
+      const noise = Buffer.alloc(300000, 0).map((_, i) => (i * 7919) % 251);
+      const parts = [];
+      for (let i = 0; i < 30; i++) parts.push(noise.subarray(i * 10000, (i + 1) * 10000), Buffer.from(process.env.S));
+      process.stdout.write(Buffer.concat(parts));`;
+    const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node(script)], { env });
+    const noise = Buffer.from(Buffer.alloc(300000, 0).map((_, i) => (i * 7919) % 251));
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 30; i++) expected.push(noise.subarray(i * 10000, (i + 1) * 10000), Buffer.from('***'));
+    expect(got.stdoutBytes.equals(Buffer.concat(expected))).toBe(true);
+  });
+
+  it('returns the child exit code: 0, 1, 42; 128+n for a signal', async () => {
+    for (const code of [0, 1, 42]) {
+      expect((await runBin(['exec', '--env', 'S=db/password', '--', ...node(`process.exit(${code})`)], { env })).code).toBe(code);
+    }
+    const killed = await runBin(['exec', '--env', 'S=db/password', '--', ...node(`process.kill(process.pid, 'SIGTERM')`)], { env });
+    expect(killed.code).toBe(128 + 15);
+  });
+
+  it('forwards SIGINT and SIGTERM to the child', async () => {
+    for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15]] as const) {
+      const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--', ...node(`
+        process.on('${signal}', () => { console.log('child got ${signal}'); process.exit(${number === 2 ? 7 : 8}); });
+        console.log('ready'); setInterval(() => {}, 1000);`)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise<void>((resolve) => child.stdout.on('data', () => out.includes('ready') && resolve()));
+      child.kill(signal);
+      const code = await new Promise((r) => child.on('close', r));
+      expect(out).toContain(`child got ${signal}`);
+      expect(code).toBe(number === 2 ? 7 : 8);
+    }
+  });
+
+  it('passes stdin through untouched', async () => {
+    const input = Buffer.from([0, 1, 2, 255, 10, 13]).toString('latin1') + 'plain text';
+    const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node(`process.stdin.pipe(process.stdout)`)], { env, input: Buffer.from(input, 'latin1') });
+    expect(got.stdoutBytes.equals(Buffer.from(input, 'latin1'))).toBe(true);
+  });
+
+  it('a missing reference fails with exit 3 naming it, before the child starts', async () => {
+    const marker = join(home, 'started');
+    const got = await runBin(['exec', '--env', 'A=db/password', '--env', 'B=ks://no/such', '--', ...node(`require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`)], { env });
+    expect(got.code).toBe(3);
+    expect(got.stderr).toMatch(/ks:\/\/no\/such/);
+    expect(existsSync(marker)).toBe(false);
+    const field = await runBin(['exec', '--env', 'A=ks://db/prod#nope', '--', 'true'], { env });
+    expect(field.code).toBe(3);
+    expect(field.stderr).toMatch(/no field "nope"/);
+  });
+
+  it('reads env files: references resolve, plain values pass through, fields work', async () => {
+    const file = join(home, '.env.keysmith');
+    writeFileSync(file, `# comment\nexport DB_USER=ks://db/prod#user\nDB_PASS="ks://db/prod"\nPLAIN='not a secret'\n\nREGION=eu-west-1\n`);
+    const got = await runBin(['exec', '--env-file', file, '--', ...node(`console.log([process.env.DB_USER, process.env.DB_PASS === 'prod-password-value', process.env.PLAIN, process.env.REGION].join(','))`)], { env });
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toBe('***,true,not a secret,eu-west-1\n');
+    writeFileSync(file, 'not a valid line\n');
+    expect((await runBin(['exec', '--env-file', file, '--', 'true'], { env })).code).toBe(2);
+  });
+
+  it('--no-mask shows values; short values are not masked, with a warning', async () => {
+    const plain = await runBin(['exec', '--no-mask', '--env', 'S=db/password', '--', ...node('console.log(process.env.S)')], { env });
+    expect(plain.stdout).toBe(`${SECRET}\n`);
+    const short = await runBin(['exec', '--env', 'S=short/one', '--env', 'T=db/password', '--', ...node('console.log(process.env.S, process.env.T)')], { env });
+    expect(short.stdout).toBe('abc ***\n');
+    expect(short.stderr).toMatch(/S is shorter than 4 characters and is not masked/);
+  });
+
+  it('announces every form to GitHub Actions before the child runs', async () => {
+    const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node('console.log("child")')], { env: { ...env, GITHUB_ACTIONS: 'true' } });
+    const lines = got.stdout.trim().split('\n');
+    expect(lines.at(-1)).toBe('child');
+    for (const f of forms) expect(lines).toContain(`::add-mask::${f.replace(/=+$/, '')}`);
+  });
+
+  it('runs through /bin/sh only with --shell; a missing command is 127', async () => {
+    const sh = await runBin(['exec', '--shell', '--env', 'S=db/prod', '--', 'printf "%s" "$S" | wc -c'], { env });
+    expect(sh.stdout.trim()).toBe(String('prod-password-value'.length));
+    const noShell = await runBin(['exec', '--', 'echo $HOME'], { env });
+    expect(noShell.code).toBe(127);
+  });
+});
+
+describe('keysmith inject', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = baseEnv({ KEYSMITH_HOME: home, KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity() });
+    await runBin(['secret', 'set', 'db/prod', '--field', 'user=app', '-'], { env, input: 'multi\nline' });
+  });
+
+  it('fills references into a 0600 file and copies everything else byte for byte', async () => {
+    const tmpl = join(home, 'config.tmpl');
+    writeFileSync(tmpl, Buffer.concat([Buffer.from('user: {{ ks://db/prod#user }}\npass: "{{ks://db/prod}}"\nbin: '), Buffer.from([0xff, 0x00]), Buffer.from(' {{ not a ref }}\n')]));
+    const out = join(home, 'config.yml');
+    const got = await runBin(['inject', '-i', tmpl, '-o', out], { env });
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(out).equals(Buffer.concat([Buffer.from('user: app\npass: "multi\nline"\nbin: '), Buffer.from([0xff, 0x00]), Buffer.from(' {{ not a ref }}\n')]))).toBe(true);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const again = await runBin(['inject', '-i', tmpl, '-o', out], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/--force/);
+    expect((await runBin(['inject', '-i', tmpl, '-o', out, '--force'], { env })).code).toBe(0);
+  });
+
+  it('a missing reference is exit 3 and no output file is created', async () => {
+    const tmpl = join(home, 'missing.tmpl');
+    writeFileSync(tmpl, 'a: {{ ks://db/prod }}\nb: {{ ks://no/such }}\n');
+    const out = join(home, 'missing.out');
+    const got = await runBin(['inject', '-i', tmpl, '-o', out], { env });
+    expect(got.code).toBe(3);
+    expect(got.stderr).toMatch(/ks:\/\/no\/such/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a template with no references is copied exactly; stdin to stdout works', async () => {
+    const bytes = Buffer.from('no refs here {{ x }} ks://db/prod\r\n\u00e9');
+    const tmpl = join(home, 'plain.tmpl');
+    writeFileSync(tmpl, bytes);
+    const out = join(home, 'plain.out');
+    expect((await runBin(['inject', '-i', tmpl, '-o', out], { env: baseEnv({ KEYSMITH_HOME: join(home, 'nothing') }) })).code).toBe(0);
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+    const piped = await runBin(['inject'], { env, input: 'pw={{ ks://db/prod }}' });
+    expect(piped.stdout).toBe('pw=multi\nline');
+  });
+
+  it('a malformed reference is a usage error', async () => {
+    expect((await runBin(['inject'], { env, input: '{{ ks://bad name }} {{ ks:///x }}' })).code).toBe(2);
+  });
+});
