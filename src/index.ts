@@ -21,3 +21,8 @@ export { findSecret, putSecret } from './vault/secrets.js';
 export { generatePassword, CHARSETS, type Charset } from './vault/generate.js';
 export { migrateVault, exportVault, importVault } from './vault/transfer.js';
 export { vaultStatus, initVault, unlockVault, lockVault, type VaultStatus } from './vault/manage.js';
+export { parseReference, resolveReferences, type Reference, type KindResolver } from './refs/references.js';
+export { parseEnvFile } from './refs/env-file.js';
+export { renderTemplate, templateReferences } from './refs/inject.js';
+export { execWithSecrets, type ExecOptions, type ExecResult } from './exec/exec.js';
+export { MaskingStream, Matcher, secretForms } from './exec/mask.js';

@@ -97,11 +97,6 @@ export class FileVault implements Vault {
     return { backend: 'file', location: this.path, writable: true };
   }
 
-  /** Where the identity came from, once the vault has been opened. */
-  identitySource(): string | undefined {
-    return this.identity?.source;
-  }
-
   private async load(): Promise<VaultDocument> {
     if (this.doc) return this.doc;
     const bytes = await readIfExists(this.path);

@@ -19,11 +19,6 @@ export function valueBytes(record: Pick<SecretRecord, 'value' | 'encoding'>): Bu
   return Buffer.from(record.value, record.encoding === 'base64' ? 'base64' : 'utf8');
 }
 
-/** Keeps `created` when a record replaces an older one. */
-export function replacing(previous: SecretRecord | undefined, next: SecretRecord): SecretRecord {
-  return previous ? { ...next, created: previous.created } : next;
-}
-
 export function info(name: string, record: SecretRecord): SecretInfo {
   return { name, kind: record.kind, created: record.created, updated: record.updated };
 }

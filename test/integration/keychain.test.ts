@@ -45,6 +45,21 @@ describeWith(['dbus-daemon', 'gnome-keyring-daemon', 'dbus-send', 'secret-tool']
     expect(await runBin(['secret', 'get', 'from/secret-tool'], { env })).toMatchObject({ code: 0, stdout: 'raw value' });
   });
 
+  it('vault init picks the keychain when it answers, and --backend keychain records it', async () => {
+    const { home: h2, cleanup: c2 } = tempHome();
+    try {
+      const e = { ...env, KEYSMITH_HOME: h2 };
+      const init = await runBin(['vault', 'init', '--json'], { env: e });
+      expect(init.code, init.stderr).toBe(0);
+      expect(JSON.parse(init.stdout)).toMatchObject({ backend: 'keychain', created: true });
+      expect(JSON.parse((await runBin(['vault', 'status', '--json'], { env: e })).stdout).reason).toMatch(/config/);
+      const noBus = await runBin(['vault', 'init', '--backend', 'keychain'], { env: { ...e, DBUS_SESSION_BUS_ADDRESS: `unix:path=${h2}/none` } });
+      expect(noBus.code).toBe(5);
+    } finally {
+      c2();
+    }
+  });
+
   it('migrates keychain → file → keychain, verifying every record', async () => {
     const e = { ...env, KEYSMITH_AGE_IDENTITY: await generateIdentity() };
     await runBin(['secret', 'set', 'm/one', '-'], { env: e, input: 'one' });

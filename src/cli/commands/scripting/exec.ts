@@ -1,8 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { readUserFile } from '../../../fs.js';
 import { execWithSecrets } from '../../../exec/exec.js';
 import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-file.js';
 import { referenceOrName, resolveReferences } from '../../../refs/references.js';
+import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../program.js';
 
 interface ExecFlags {
@@ -12,14 +13,12 @@ interface ExecFlags {
   shell: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function execCommand(contextFor: ContextFor): Command {
   return new Command('exec')
     .description("run a command with secrets in its environment, masked in its output; exits with the command's code")
     .argument('<command...>', 'the command and its arguments, after --')
-    .addOption(new Option('--env <VAR=name>', 'add VAR with the value of a secret (name, ks://name or ks://name#field); repeatable').argParser(collect).default([]))
-    .addOption(new Option('--env-file <file>', 'add the VAR=ks://… lines of a file (plain values pass through); repeatable').argParser(collect).default([]))
+    .addOption(repeatable('--env <VAR=name>', 'add VAR with the value of a secret (name, ks://name or ks://name#field); repeatable'))
+    .addOption(repeatable('--env-file <file>', 'add the VAR=ks://… lines of a file (plain values pass through); repeatable'))
     .option('--no-mask', "do not mask secret values in the command's output")
     .option('--shell', 'run the command through /bin/sh -c', false)
     .addHelpText('after', `

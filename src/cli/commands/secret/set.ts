@@ -1,10 +1,11 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { validateName } from '../../../vault/names.js';
 import { putSecret } from '../../../vault/secrets.js';
 import type { Context } from '../../context.js';
 import { readAll } from '../../io.js';
+import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../program.js';
 
 interface SetFlags {
@@ -14,8 +15,6 @@ interface SetFlags {
   field: string[];
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function setCommand(contextFor: ContextFor): Command {
   return new Command('set')
     .description('store a secret; the value comes from stdin, a file, an environment variable or a hidden prompt — never from argv')
@@ -24,7 +23,7 @@ export function setCommand(contextFor: ContextFor): Command {
     .option('--from-file <path>', 'read the value from a file (bytes exactly)')
     .option('--from-env <variable>', 'read the value from an environment variable')
     .option('--kind <kind>', 'record kind: secret, password, token, …', 'secret')
-    .addOption(new Option('--field <key=value>', 'a non-secret field of the record (repeatable)').argParser(collect).default([]))
+    .addOption(repeatable('--field <key=value>', 'a non-secret field of the record (repeatable)'))
     .addHelpText('after', `
 Examples:
   $ keysmith secret set db/password                     # hidden prompt, asked twice

@@ -1,16 +1,15 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { writeFileAtomic } from '../../../fs.js';
 import { exportVault } from '../../../vault/transfer.js';
+import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../program.js';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function exportCommand(contextFor: ContextFor): Command {
   return new Command('export')
     .description('write an age-encrypted backup of every record (0600)')
     .requiredOption('--out <file>', 'backup file to write')
-    .addOption(new Option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)').argParser(collect).default([]))
+    .addOption(repeatable('--recipient <age1…>', 'encrypt to this age recipient (repeatable)'))
     .option('--passphrase', 'encrypt with a passphrase (KEYSMITH_BACKUP_PASSPHRASE or a prompt)', false)
     .option('-f, --force', 'replace an existing file', false)
     .addHelpText('after', `
