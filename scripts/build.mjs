@@ -17,6 +17,8 @@ await build({
   minify: true,
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
+  // Prefer ES module builds (@peculiar/x509's CommonJS build loses its named exports when bundled).
+  mainFields: ['module', 'main'],
   // Native addon: loaded from node_modules at run time, never bundled.
   external: ['@napi-rs/keyring'],
   define: { KEYSMITH_VERSION: JSON.stringify(version) },

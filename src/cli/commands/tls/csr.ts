@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../../fs.js';
+import { createRequest } from '../../../tls/csr.js';
+import { fileStem } from '../../../tls/names.js';
+import type { ContextFor } from '../../program.js';
+import { KEY_TYPES, refuseExisting } from './issue.js';
+
+export function csrCommand(contextFor: ContextFor): Command {
+  return new Command('csr')
+    .description('make a key and a certificate signing request (PKCS#10) for names')
+    .argument('<names...>', 'names to request')
+    .addOption(new Option('--key <type>', 'key type').choices(KEY_TYPES).default('ec:p256'))
+    .option('--out-dir <dir>', 'where to write NAME.csr and NAME-key.pem', '.')
+    .option('-f, --force', 'replace existing files', false)
+    .addHelpText('after', `
+Example:
+  $ keysmith tls csr example.test www.example.test && keysmith tls sign example.test+1.csr --ca dev`)
+    .action(async (names: string[], flags: { key: string; outDir: string; force: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const stem = fileStem(names);
+      const csrPath = join(flags.outDir, `${stem}.csr`);
+      const keyPath = join(flags.outDir, `${stem}-key.pem`);
+      await refuseExisting([csrPath, keyPath], flags.force);
+      const { csrPem, keyPem } = await createRequest(names, { key: flags.key });
+      await mkdir(flags.outDir, { recursive: true });
+      await writeFileAtomic(keyPath, keyPem, { overwrite: flags.force });
+      await writeFileAtomic(csrPath, csrPem, { mode: 0o644, overwrite: flags.force });
+      if (ctx.flags.json) return ctx.json({ request: csrPath, key: keyPath });
+      await ctx.status(`wrote ${csrPath} and ${keyPath}`);
+    });
+}

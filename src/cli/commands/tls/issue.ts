@@ -1,0 +1,75 @@
+import { Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError, UsageError } from '../../../errors.js';
+import { exists, writeFileAtomic } from '../../../fs.js';
+import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
+import { issueCertificate } from '../../../tls/issue.js';
+import { fileStem } from '../../../tls/names.js';
+import type { Vault } from '../../../vault/types.js';
+import type { Context } from '../../context.js';
+import type { ContextFor } from '../../program.js';
+
+export const KEY_TYPES = ['ec:p256', 'ec:p384', 'rsa:2048', 'rsa:3072', 'rsa:4096', 'ed25519'];
+
+interface IssueFlags {
+  ca?: string;
+  days: string;
+  client: boolean;
+  key: string;
+  outDir: string;
+  force: boolean;
+}
+
+/** The named CA; without --ca, the `dev` CA, created on first use as mkcert does. */
+export async function caFor(ctx: Context, vault: Vault, name: string | undefined): Promise<CertificateAuthority> {
+  try {
+    return await loadCa(vault, name ?? 'dev');
+  } catch (err) {
+    if (name !== undefined || !(err instanceof NotFoundError)) throw err;
+    const ca = await createCa(vault, 'dev', { now: ctx.now() });
+    await ctx.status(`created a local CA named dev (trust it with: keysmith tls ca export dev)`);
+    return ca;
+  }
+}
+
+/** Refuses before any work when an output exists, so nothing is half-written. */
+export async function refuseExisting(paths: string[], force: boolean): Promise<void> {
+  if (force) return;
+  for (const p of paths) if (await exists(p)) throw new UsageError(`${p} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+}
+
+export function issueCommand(contextFor: ContextFor): Command {
+  return new Command('issue')
+    .description('issue a certificate and key for host names, IP addresses, emails or URIs')
+    .argument('<names...>', "names, e.g. example.test '*.example.test' 127.0.0.1 ::1 me@example.test")
+    .option('--ca <name>', 'CA to sign with (default: dev, created on first use)')
+    .option('--days <n>', 'lifetime in days', '397')
+    .option('--client', 'also for client authentication (mutual TLS)', false)
+    .addOption(new Option('--key <type>', 'key type').choices(KEY_TYPES).default('ec:p256'))
+    .option('--out-dir <dir>', 'where to write NAME.pem and NAME-key.pem', '.')
+    .option('-f, --force', 'replace existing files', false)
+    .addHelpText('after', `
+Writes NAME.pem (certificate) and NAME-key.pem (key, mode 0600), named like mkcert.
+
+Examples:
+  $ keysmith tls issue example.test '*.example.test' localhost 127.0.0.1 ::1
+  $ keysmith tls issue api.example.test --ca corp --key rsa:3072 --out-dir certs
+  $ keysmith tls issue me@example.test --client --json   # {certificate, key, names, notAfter}`)
+    .action(async (names: string[], flags: IssueFlags, command: Command) => {
+      const ctx = contextFor(command);
+      const days = parseDays(flags.days);
+      const stem = fileStem(names);
+      const certPath = join(flags.outDir, `${stem}.pem`);
+      const keyPath = join(flags.outDir, `${stem}-key.pem`);
+      await refuseExisting([certPath, keyPath], flags.force);
+      const { vault } = await ctx.openVault();
+      const ca = await caFor(ctx, vault, flags.ca);
+      const issued = await issueCertificate(ca, names, { key: flags.key, days, client: flags.client, now: ctx.now() });
+      await mkdir(flags.outDir, { recursive: true });
+      await writeFileAtomic(keyPath, issued.keyPem!, { overwrite: flags.force });
+      await writeFileAtomic(certPath, issued.certificatePem, { mode: 0o644, overwrite: flags.force });
+      if (ctx.flags.json) return ctx.json({ certificate: certPath, key: keyPath, ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() });
+      await ctx.status(`issued ${certPath} and ${keyPath} (CA ${ca.name}, valid until ${issued.notAfter.toISOString()})`);
+    });
+}

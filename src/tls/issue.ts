@@ -1,0 +1,99 @@
+import { UsageError } from '../errors.js';
+import { randomSerial, type CertificateAuthority } from './ca.js';
+import { generateKeyPair, keyAlgorithm, privateKeyPem } from './keys.js';
+import { parseSan, type San } from './names.js';
+
+export interface LeafOptions {
+  days?: number;
+  /** Add clientAuth to the extended key usage (mutual TLS). */
+  client?: boolean;
+  now: Date;
+}
+
+export interface IssuedCertificate {
+  certificatePem: string;
+  /** Absent when signing a CSR: the requester keeps the key. */
+  keyPem?: string;
+  names: San[];
+  notAfter: Date;
+}
+
+async function leafExtensions(ca: CertificateAuthority, publicKey: CryptoKey, sans: San[], rsa: boolean, client: boolean) {
+  const { x509 } = ca;
+  const usage = x509.KeyUsageFlags.digitalSignature | (rsa ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const eku = [x509.ExtendedKeyUsage.serverAuth, ...(client ? [x509.ExtendedKeyUsage.clientAuth] : [])];
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(usage, true),
+    new x509.ExtendedKeyUsageExtension(eku),
+    new x509.SubjectAlternativeNameExtension(sans.map((s) => ({ type: s.type, value: s.value }))),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(await ca.certificate.publicKey.export()),
+  ];
+}
+
+async function sign(ca: CertificateAuthority, subject: string, publicKey: CryptoKey, sans: San[], rsa: boolean, options: LeafOptions) {
+  const notAfter = new Date(options.now.getTime() + (options.days ?? 397) * 86_400_000);
+  if (notAfter > ca.certificate.notAfter) {
+    throw new UsageError(`--days: the certificate would outlive its CA (valid until ${ca.certificate.notAfter.toISOString()})`, undefined, 'ERR_TLS_OUTLIVES_CA');
+  }
+  const certificate = await ca.x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject,
+    issuer: ca.certificate.subject,
+    notBefore: options.now,
+    notAfter,
+    publicKey,
+    signingKey: ca.key,
+    signingAlgorithm: ca.algorithm.sign,
+    extensions: await leafExtensions(ca, publicKey, sans, rsa, options.client ?? false),
+  });
+  return { certificatePem: certificate.toString('pem') + '\n', notAfter };
+}
+
+const cn = (s: string) => `CN=${s.replace(/[,+=<>#;"\\]/g, '\\$&')}`;
+
+/**
+ * Issues a leaf certificate for names (DNS, IP, email, URI) with a new key (ECDSA P-256 unless
+ * said otherwise), signed by the CA.
+ * @example const { certificatePem, keyPem } = await issueCertificate(ca, ['example.test', '127.0.0.1'], { now: new Date() })
+ */
+export async function issueCertificate(ca: CertificateAuthority, names: string[], options: LeafOptions & { key?: string }): Promise<IssuedCertificate> {
+  if (names.length === 0) throw new UsageError('name at least one host name, IP address, email address or URI');
+  const sans = names.map(parseSan);
+  const algorithm = keyAlgorithm(options.key ?? 'ec:p256');
+  const keys = await generateKeyPair(algorithm);
+  const { certificatePem, notAfter } = await sign(ca, cn(names[0]!), keys.publicKey, sans, algorithm.rsa, options);
+  return { certificatePem, keyPem: await privateKeyPem(keys.privateKey), names: sans, notAfter };
+}
+
+/**
+ * Signs a PKCS#10 request: its signature is checked, and only its subject, key and requested names
+ * are taken (the CA decides usages and lifetime).
+ */
+export async function signRequest(ca: CertificateAuthority, request: Uint8Array, options: LeafOptions): Promise<IssuedCertificate> {
+  const { x509 } = ca;
+  const text = Buffer.from(request).toString('latin1');
+  let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(text.includes('-----BEGIN') ? text : new Uint8Array(request));
+  } catch (cause) {
+    throw new UsageError('not a PKCS#10 certificate request (PEM or DER)', { cause }, 'ERR_TLS_BAD_CSR');
+  }
+  const invalid = new UsageError('the request signature does not verify; nothing was signed', undefined, 'ERR_TLS_BAD_CSR');
+  if (!(await csr.verify().catch(() => false))) throw invalid;
+  const ext = csr.getExtension('2.5.29.17');
+  const requested = ext ? new x509.SubjectAlternativeNameExtension(ext.rawData) : undefined;
+  let sans: San[] = (requested?.names.toJSON() ?? [])
+    .filter((n) => ['dns', 'ip', 'email', 'url'].includes(n.type))
+    .map((n) => ({ type: n.type as San['type'], value: n.value }));
+  if (sans.length === 0) {
+    const common = csr.subjectName.getField('CN')[0];
+    if (!common) throw new UsageError('the request names no host (no subjectAltName and no CN)', undefined, 'ERR_TLS_BAD_CSR');
+    sans = [parseSan(common)];
+  }
+  const publicKey = await csr.publicKey.export();
+  const rsa = publicKey.algorithm.name.startsWith('RSA');
+  const { certificatePem, notAfter } = await sign(ca, csr.subject, publicKey, sans, rsa, options);
+  return { certificatePem, names: sans, notAfter };
+}
