@@ -1,4 +1,5 @@
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import type { SecretRecord, Vault } from '../vault/types.js';
 import { randomSerial, type CertificateAuthority } from './ca.js';
 import { generateKeyPair, keyAlgorithm, privateKeyPem } from './keys.js';
 import { parseSan, type San } from './names.js';
@@ -96,4 +97,34 @@ export async function signRequest(ca: CertificateAuthority, request: Uint8Array,
   const rsa = publicKey.algorithm.name.startsWith('RSA');
   const { certificatePem, notAfter } = await sign(ca, csr.subject, publicKey, sans, rsa, options);
   return { certificatePem, names: sans, notAfter };
+}
+
+export const certRecordName = (stem: string) => `tls/cert/${stem}`;
+
+/** Keeps an issued certificate, its key and its CA chain in the vault, for `keysmith tls export`. */
+export async function recordIssued(vault: Vault, stem: string, ca: CertificateAuthority, issued: IssuedCertificate, now: Date): Promise<void> {
+  const at = now.toISOString();
+  const record: SecretRecord = {
+    kind: 'tls-cert',
+    value: issued.keyPem!,
+    fields: {},
+    created: at,
+    updated: at,
+    meta: { certificate: issued.certificatePem, chain: [ca.certificatePem], ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() },
+  };
+  await vault.set(certRecordName(stem), record);
+}
+
+/** An issued certificate kept in the vault: key, certificate, chain. */
+export async function loadIssued(vault: Vault, stem: string): Promise<{ keyPem: string; certificatePem: string; chain: string[] }> {
+  let record: SecretRecord;
+  try {
+    record = await vault.get(certRecordName(stem));
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`no issued certificate named ${stem}`, { hint: 'names are those of keysmith tls issue (e.g. example.test+2); see keysmith secret list tls/cert/' }, 'ERR_TLS_NO_CERT');
+    throw err;
+  }
+  const meta = record.meta as { certificate?: string; chain?: string[] } | undefined;
+  if (record.kind !== 'tls-cert' || !meta?.certificate) throw new UsageError(`${certRecordName(stem)} is not an issued certificate`, undefined, 'ERR_TLS_NO_CERT');
+  return { keyPem: record.value, certificatePem: meta.certificate, chain: meta.chain ?? [] };
 }

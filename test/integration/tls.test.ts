@@ -272,3 +272,73 @@ describeWith(['openssl'], 'tls inspect of a live server', () => {
     expect(got.code).toBe(5);
   });
 });
+
+describeWith(['openssl'], 'tls PKCS#12', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = baseEnv({ KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity() });
+  });
+
+  it.each(['ec:p256', 'rsa:2048'])('issue --p12 (%s): OpenSSL 3 reads it without -legacy, and Node serves TLS from it', async (key) => {
+    const out = join(home, key.replace(':', ''));
+    const got = await runBin(['tls', 'issue', 'p12.example.test', '--key', key, '--p12', '--p12-password-stdin', '--out-dir', out, '--json'], { env, input: 's3cret-pw\n' });
+    expect(got.code, got.stderr).toBe(0);
+    const { p12 } = JSON.parse(got.stdout);
+    expect(statSync(p12).mode & 0o777).toBe(0o600);
+    const info = openssl(['pkcs12', '-in', p12, '-info', '-noout', '-passin', 'pass:s3cret-pw']);
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stderr).toMatch(/AES-256-CBC/);
+    const certs = openssl(['pkcs12', '-in', p12, '-nokeys', '-passin', 'pass:s3cret-pw']).stdout;
+    expect(certs.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(openssl(['pkcs12', '-in', p12, '-info', '-noout', '-passin', 'pass:wrong']).status).not.toBe(0);
+    // Node's TLS takes it as a pfx, and a client trusting the CA connects.
+    const server = createServer({ pfx: readFileSync(p12), passphrase: 's3cret-pw' }, (s) => s.end('hello'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { connect } = await import('node:tls');
+    const ca = (await runBin(['tls', 'ca', 'export'], { env })).stdout;
+    const reply = await new Promise<string>((resolve, reject) => {
+      const c = connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, servername: 'p12.example.test', ca }, () => c.on('data', (d) => resolve(d.toString())));
+      c.on('error', reject);
+    });
+    server.close();
+    expect(reply).toBe('hello');
+  });
+
+  it('inspect reads our P12 and a legacy RC2 one; a wrong password is exit 4', async () => {
+    const p12 = join(home, 'ecp256', 'p12.example.test.p12');
+    const got = await runBin(['tls', 'inspect', p12, '--password-stdin', '--chain', '--json'], { env, input: 's3cret-pw' });
+    expect(got.code, got.stderr).toBe(0);
+    expect(JSON.parse(got.stdout).map((c: { subject: string }) => c.subject)[0]).toBe('CN=p12.example.test');
+    const wrong = await runBin(['tls', 'inspect', p12, '--password-stdin'], { env, input: 'nope' });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(/wrong password/);
+    const legacy = join(home, 'legacy.p12');
+    const made = openssl(['pkcs12', '-export', '-legacy', '-in', join(home, 'rsa2048', 'p12.example.test.pem'), '-inkey', join(home, 'rsa2048', 'p12.example.test-key.pem'), '-out', legacy, '-passout', 'pass:old']);
+    expect(made.status, made.stderr).toBe(0);
+    expect(openssl(['pkcs12', '-in', legacy, '-info', '-noout', '-passin', 'pass:old']).status).not.toBe(0); // OpenSSL 3 needs -legacy
+    const read = await runBin(['tls', 'inspect', legacy, '--password-stdin', '--json'], { env, input: 'old' });
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).subject).toBe('CN=p12.example.test');
+  });
+
+  it('export: PEM bundle and P12 of an issued certificate from the vault', async () => {
+    const pem = await runBin(['tls', 'export', 'p12.example.test'], { env });
+    expect(pem.code, pem.stderr).toBe(0);
+    expect(pem.stdout.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(pem.stdout).toMatch(/BEGIN PRIVATE KEY/);
+    const out = join(home, 'exported.p12');
+    expect((await runBin(['tls', 'export', 'p12.example.test', '--format', 'p12', '--out', out, '--password-stdin'], { env, input: 'pw2' })).code).toBe(0);
+    expect(openssl(['pkcs12', '-in', out, '-info', '-noout', '-passin', 'pass:pw2']).status).toBe(0);
+    expect((await runBin(['tls', 'export', 'no.such'], { env })).code).toBe(3);
+  });
+
+  it('without a terminal and without --p12-password-stdin: exit 2 naming the flag, no files', async () => {
+    const out = join(home, 'noprompt');
+    const got = await runBin(['tls', 'issue', 'x.example.test', '--p12', '--out-dir', out], { env });
+    expect(got.code).toBe(2);
+    expect(got.stderr).toMatch(/--p12-password-stdin/);
+    expect(() => readdirSync(out)).toThrow();
+  });
+});

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { ContextFor } from '../../program.js';
 import { caCommand } from './ca.js';
 import { csrCommand } from './csr.js';
+import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
 import { issueCommand } from './issue.js';
 import { signCommand } from './sign.js';
@@ -13,5 +14,6 @@ export function tlsCommand(contextFor: ContextFor): Command {
     .addCommand(issueCommand(contextFor))
     .addCommand(csrCommand(contextFor))
     .addCommand(signCommand(contextFor))
-    .addCommand(inspectCommand(contextFor));
+    .addCommand(inspectCommand(contextFor))
+    .addCommand(exportCommand(contextFor));
 }

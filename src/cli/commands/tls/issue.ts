@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { NotFoundError, UsageError } from '../../../errors.js';
 import { exists, writeFileAtomic } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
-import { issueCertificate } from '../../../tls/issue.js';
+import { issueCertificate, recordIssued } from '../../../tls/issue.js';
+import { toPkcs12 } from '../../../tls/p12.js';
 import { fileStem } from '../../../tls/names.js';
 import type { Vault } from '../../../vault/types.js';
 import type { Context } from '../../context.js';
 import type { ContextFor } from '../../program.js';
+import { p12Password } from './password.js';
 
 export const KEY_TYPES = ['ec:p256', 'ec:p384', 'rsa:2048', 'rsa:3072', 'rsa:4096', 'ed25519'];
 
@@ -19,6 +21,8 @@ interface IssueFlags {
   key: string;
   outDir: string;
   force: boolean;
+  p12: boolean;
+  p12PasswordStdin: boolean;
 }
 
 /** The named CA; without --ca, the `dev` CA, created on first use as mkcert does. */
@@ -48,28 +52,36 @@ export function issueCommand(contextFor: ContextFor): Command {
     .option('--client', 'also for client authentication (mutual TLS)', false)
     .addOption(new Option('--key <type>', 'key type').choices(KEY_TYPES).default('ec:p256'))
     .option('--out-dir <dir>', 'where to write NAME.pem and NAME-key.pem', '.')
+    .option('--p12', 'also write NAME.p12 (key, certificate and CA; AES-256, read by OpenSSL 3 and Windows)', false)
+    .option('--p12-password-stdin', 'read the PKCS#12 password from stdin instead of a prompt', false)
     .option('-f, --force', 'replace existing files', false)
     .addHelpText('after', `
-Writes NAME.pem (certificate) and NAME-key.pem (key, mode 0600), named like mkcert.
+Writes NAME.pem (certificate) and NAME-key.pem (key, mode 0600), named like mkcert, and keeps
+both in the vault as tls/cert/NAME for keysmith tls export.
 
 Examples:
   $ keysmith tls issue example.test '*.example.test' localhost 127.0.0.1 ::1
   $ keysmith tls issue api.example.test --ca corp --key rsa:3072 --out-dir certs
-  $ keysmith tls issue me@example.test --client --json   # {certificate, key, names, notAfter}`)
+  $ keysmith tls issue me@example.test --client --json   # {certificate, key, p12?, ca, names, notAfter}
+  $ printf %s "$P12_PASSWORD" | keysmith tls issue app.example.test --p12 --p12-password-stdin`)
     .action(async (names: string[], flags: IssueFlags, command: Command) => {
       const ctx = contextFor(command);
       const days = parseDays(flags.days);
       const stem = fileStem(names);
       const certPath = join(flags.outDir, `${stem}.pem`);
       const keyPath = join(flags.outDir, `${stem}-key.pem`);
-      await refuseExisting([certPath, keyPath], flags.force);
+      const p12Path = flags.p12 ? join(flags.outDir, `${stem}.p12`) : undefined;
+      await refuseExisting([certPath, keyPath, ...(p12Path ? [p12Path] : [])], flags.force);
+      const password = p12Path ? await p12Password(ctx, flags.p12PasswordStdin, '--p12-password-stdin', true) : undefined;
       const { vault } = await ctx.openVault();
       const ca = await caFor(ctx, vault, flags.ca);
       const issued = await issueCertificate(ca, names, { key: flags.key, days, client: flags.client, now: ctx.now() });
+      await recordIssued(vault, stem, ca, issued, ctx.now());
       await mkdir(flags.outDir, { recursive: true });
       await writeFileAtomic(keyPath, issued.keyPem!, { overwrite: flags.force });
       await writeFileAtomic(certPath, issued.certificatePem, { mode: 0o644, overwrite: flags.force });
-      if (ctx.flags.json) return ctx.json({ certificate: certPath, key: keyPath, ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() });
-      await ctx.status(`issued ${certPath} and ${keyPath} (CA ${ca.name}, valid until ${issued.notAfter.toISOString()})`);
+      if (p12Path) await writeFileAtomic(p12Path, await toPkcs12(issued.keyPem!, [issued.certificatePem, ca.certificatePem], password!, names[0]), { overwrite: flags.force });
+      if (ctx.flags.json) return ctx.json({ certificate: certPath, key: keyPath, ...(p12Path ? { p12: p12Path } : {}), ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() });
+      await ctx.status(`issued ${[certPath, keyPath, p12Path].filter(Boolean).join(', ')} (CA ${ca.name}, valid until ${issued.notAfter.toISOString()})`);
     });
 }
