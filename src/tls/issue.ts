@@ -99,7 +99,8 @@ export async function signRequest(ca: CertificateAuthority, request: Uint8Array,
   return { certificatePem, names: sans, notAfter };
 }
 
-export const certRecordName = (stem: string) => `tls/cert/${stem}`;
+/** The vault name of an issued certificate: its file stem, `+` (not allowed in names) as `_`. */
+export const certRecordName = (stem: string) => `tls/cert/${stem.replace(/\+/g, '_')}`;
 
 /** Keeps an issued certificate, its key and its CA chain in the vault, for `keysmith tls export`. */
 export async function recordIssued(vault: Vault, stem: string, ca: CertificateAuthority, issued: IssuedCertificate, now: Date): Promise<void> {
