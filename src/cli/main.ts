@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { KeysmithError } from '../errors.js';
-import { EXIT_CODES } from './exit-codes.js';
+import { EXIT_CODES, UNKNOWN } from './exit-codes.js';
 import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
@@ -8,6 +8,8 @@ import { inquirerPrompter, type Prompter } from './prompter.js';
 /** Runs keysmith with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: IO = processIO(), deps: { prompter?: Prompter } = {}): Promise<number> {
   const debug = argv.includes('--debug');
+  // `tls check` is a monitoring plugin: every failure of its own is UNKNOWN (3).
+  const monitoring = argv.some((a, i) => a === 'tls' && argv[i + 1] === 'check');
   const state = { exitCode: 0 };
   try {
     await buildProgram(io, state, deps.prompter ?? inquirerPrompter(io)).parseAsync(argv, { from: 'user' });
@@ -15,19 +17,19 @@ export async function main(argv: string[], io: IO = processIO(), deps: { prompte
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not failures; every other parse error is a usage error.
-      return err.exitCode === 0 ? 0 : EXIT_CODES.usage;
+      return err.exitCode === 0 ? 0 : monitoring ? UNKNOWN : EXIT_CODES.usage;
     }
     if (err instanceof KeysmithError) {
       let text = `keysmith: ${err.message}\n`;
       if (err.hint) text += `hint: ${err.hint}\n`;
       if (debug) text += `${err.code}\n${describeCause(err)}`;
       io.stderr.write(text);
-      return EXIT_CODES[err.kind];
+      return monitoring ? UNKNOWN : EXIT_CODES[err.kind];
     }
     io.stderr.write(`keysmith: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
     if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     else io.stderr.write('hint: run again with --debug for details\n');
-    return EXIT_CODES.failed;
+    return monitoring ? UNKNOWN : EXIT_CODES.failed;
   }
 }
 

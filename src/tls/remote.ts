@@ -1,4 +1,4 @@
-import { connect, type PeerCertificate } from 'node:tls';
+import { connect, type PeerCertificate, type SecureContext } from 'node:tls';
 import { UnavailableError, UsageError } from '../errors.js';
 
 export interface Endpoint {
@@ -37,7 +37,7 @@ export interface PeerChain {
  * Connects with SNI, reads the certificate chain the server sends, and says whether it is trusted.
  * Never hangs: the timeout covers connect and handshake.
  */
-export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; ca?: Buffer[] }): Promise<PeerChain> {
+export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; secureContext?: SecureContext }): Promise<PeerChain> {
   const servername = endpoint.servername ?? (/^[\d.:]+$/.test(endpoint.host) ? undefined : endpoint.host);
   return new Promise((resolve, reject) => {
     const socket = connect({
@@ -45,7 +45,7 @@ export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; ca?
       port: endpoint.port,
       ...(servername ? { servername } : {}),
       rejectUnauthorized: false,
-      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.secureContext ? { secureContext: options.secureContext } : {}),
     });
     const where = `${endpoint.host}:${endpoint.port}`;
     socket.setTimeout(options.timeoutMs, () => {

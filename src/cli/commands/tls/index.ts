@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { ContextFor } from '../../program.js';
 import { caCommand } from './ca.js';
+import { checkCommand } from './check.js';
 import { csrCommand } from './csr.js';
 import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
@@ -15,5 +16,6 @@ export function tlsCommand(contextFor: ContextFor): Command {
     .addCommand(csrCommand(contextFor))
     .addCommand(signCommand(contextFor))
     .addCommand(inspectCommand(contextFor))
+    .addCommand(checkCommand(contextFor))
     .addCommand(exportCommand(contextFor));
 }

@@ -1,0 +1,80 @@
+import { Command } from 'commander';
+import { parseDuration } from '../../../duration.js';
+import { UsageError } from '../../../errors.js';
+import { readUserFile } from '../../../fs.js';
+import { checkExpiry, overallStatus, parseThreshold, STATUS_CODES, type CheckResult } from '../../../tls/check.js';
+import { table } from '../../output.js';
+import type { ContextFor } from '../../program.js';
+
+interface CheckFlags {
+  targetsFile?: string;
+  warn: string;
+  crit: string;
+  concurrency: string;
+  timeout: string;
+  servername?: string;
+  caFile?: string;
+}
+
+export function checkCommand(contextFor: ContextFor): Command {
+  return new Command('check')
+    .description('check certificate expiry, trust and host names of files and live TLS endpoints (monitoring-plugin exit codes)')
+    .argument('[targets...]', 'files, globs, host[:port] or https://URL')
+    .option('--targets-file <file>', 'more targets, one per line (# comments)')
+    .option('--warn <threshold>', 'WARNING when less than this is left: 30d, 12h or a share of the lifetime like 20%', '30d')
+    .option('--crit <threshold>', 'CRITICAL when less than this is left', '7d')
+    .option('--concurrency <n>', 'targets checked at once', '50')
+    .option('--timeout <duration>', 'per target: connect and handshake (e.g. 5s)', '5s')
+    .option('--servername <name>', 'SNI and host name to check for every host target')
+    .option('--ca-file <file>', 'also trust these roots (PEM)')
+    .addHelpText('after', `
+Exit codes (monitoring-plugin convention, unlike the rest of keysmith): 0 all OK, 1 some WARNING,
+2 some CRITICAL (expired, not yet valid, untrusted, wrong host, or under --crit), 3 UNKNOWN
+(unreachable, timed out, unreadable, or bad usage). CRITICAL wins over UNKNOWN over WARNING.
+
+Examples:
+  $ keysmith tls check example.com api.example.com:8443 'certs/**/*.pem'
+  $ keysmith tls check --targets-file hosts.txt --warn 20% --crit 3d --json
+  $ keysmith tls check 10.0.0.5:443 --servername internal.example.test --ca-file corp-ca.pem`)
+    .action(async (targets: string[], flags: CheckFlags, command: Command) => {
+      const ctx = contextFor(command);
+      const warn = parseThreshold(flags.warn, '--warn');
+      const crit = parseThreshold(flags.crit, '--crit');
+      if ('ms' in warn && 'ms' in crit ? crit.ms > warn.ms : 'percent' in warn && 'percent' in crit && crit.percent > warn.percent) {
+        throw new UsageError('--crit must not be longer than --warn');
+      }
+      const all = [...targets];
+      if (flags.targetsFile) {
+        const lines = (await readUserFile(flags.targetsFile)).toString('utf8').split(/\r?\n/);
+        all.push(...lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+      }
+      if (all.length === 0) throw new UsageError('name at least one target, or --targets-file');
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new UsageError('--concurrency: a whole number from 1 to 1000');
+      const progress = ctx.io.isTTY.stderr && !ctx.flags.quiet && !ctx.flags.json;
+      const results = await checkExpiry(all, {
+        warn,
+        crit,
+        concurrency,
+        timeoutMs: parseDuration(/^\d+$/.test(flags.timeout) ? `${flags.timeout}s` : flags.timeout, '--timeout'),
+        ...(flags.servername ? { servername: flags.servername } : {}),
+        ...(flags.caFile ? { caFile: flags.caFile } : {}),
+        now: ctx.now,
+        ...(progress ? { onProgress: (done: number, total: number) => ctx.io.stderr.write(`\rchecked ${done}/${total}${done === total ? '\n' : ''}`) } : {}),
+      }, ctx.env);
+      const status = overallStatus(results);
+      const summary = { OK: 0, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 };
+      for (const r of results) summary[r.status]++;
+      if (ctx.flags.json) await ctx.json({ status, summary, results });
+      else await ctx.out(render(results));
+      await ctx.status(`${status}: ${results.length} checked, ${summary.OK} ok, ${summary.WARNING} warning, ${summary.CRITICAL} critical, ${summary.UNKNOWN} unknown`);
+      ctx.result.exitCode = STATUS_CODES[status];
+    });
+}
+
+function render(results: CheckResult[]): string {
+  return table(
+    ['STATUS', 'TARGET', 'DAYS', 'EXPIRES', 'DETAIL'],
+    results.map((r) => [r.status, r.target, r.daysLeft === null ? '-' : String(r.daysLeft), r.notAfter ?? '-', r.message]),
+  );
+}

@@ -1,0 +1,148 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CertificateAuthority } from '../../src/tls/ca.js';
+import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
+import { closedPort, serve, serverCredentials, silentServer, testCa, tlsServer } from '../helpers/tls-servers.js';
+
+const DAY = 86_400_000;
+
+describe('tls check against real TLS servers on 127.0.0.1', () => {
+  const { home, cleanup } = tempHome();
+  const servers: Server[] = [];
+  const ports: Record<string, number> = {};
+  let ca: CertificateAuthority;
+  let caFile = '';
+  const env = baseEnv({ KEYSMITH_HOME: join(home, 'ks') });
+  const check = async (args: string[]) => {
+    const got = await runBin(['tls', 'check', '--ca-file', caFile, '--servername', 'svc.example.test', '--json', ...args], { env, timeoutMs: 60_000 });
+    return { code: got.code, json: got.stdout ? JSON.parse(got.stdout) : undefined, stderr: got.stderr };
+  };
+  const startServer = async (label: string, c: CertificateAuthority, names: string[], opts: { start?: Date; days?: number } = {}) => {
+    const { port, server } = await tlsServer(c, names, opts);
+    servers.push(server);
+    ports[label] = port;
+  };
+
+  beforeAll(async () => {
+    ca = await testCa('check');
+    caFile = join(home, 'ca.pem');
+    writeFileSync(caFile, ca.certificatePem);
+    const other = await testCa('untrusted');
+    await startServer('valid', ca, ['svc.example.test'], { days: 90 });
+    await startServer('soon', ca, ['svc.example.test'], { days: 10 });
+    await startServer('expired', ca, ['svc.example.test'], { start: new Date(Date.now() - 400 * DAY), days: 30 });
+    await startServer('future', ca, ['svc.example.test'], { start: new Date(Date.now() + 10 * DAY), days: 30 });
+    await startServer('wronghost', ca, ['other.example.test'], { days: 90 });
+    await startServer('untrusted', other, ['svc.example.test'], { days: 90 });
+    await startServer('sixth', ca, ['svc.example.test'], { start: new Date(Date.now() - 50 * DAY), days: 60 }); // 1/6 of its life left
+    const silent = await silentServer();
+    servers.push(silent.server);
+    ports.silent = silent.port;
+    ports.closed = await closedPort();
+  });
+  afterAll(() => {
+    for (const s of servers) s.close();
+    cleanup();
+  });
+
+  const target = (label: string) => `127.0.0.1:${ports[label]}`;
+
+  it('a valid certificate is OK (exit 0), with the documented JSON', async () => {
+    const { code, json } = await check([target('valid')]);
+    expect(code).toBe(0);
+    expect(json.status).toBe('OK');
+    expect(json.summary).toEqual({ OK: 1, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 });
+    expect(Object.keys(json.results[0])).toEqual(['target', 'kind', 'status', 'daysLeft', 'notAfter', 'subject', 'message', 'trusted', 'hostnameMatch']);
+    expect(json.results[0]).toMatchObject({ kind: 'host', status: 'OK', trusted: true, hostnameMatch: true, subject: 'CN=svc.example.test' });
+    expect(json.results[0].daysLeft).toBeGreaterThanOrEqual(88);
+  });
+
+  it.each([
+    ['soon', 'WARNING', 1, /expires in 9 day/],
+    ['expired', 'CRITICAL', 2, /expired/],
+    ['future', 'CRITICAL', 2, /not yet valid/],
+    ['wronghost', 'CRITICAL', 2, /does not match/],
+    ['untrusted', 'CRITICAL', 2, /not trusted/],
+    ['closed', 'UNKNOWN', 3, /ECONNREFUSED/],
+    ['silent', 'UNKNOWN', 3, /no TLS handshake within/],
+  ] as const)('%s → %s (exit %i)', async (label, status, exitCode, message) => {
+    const { code, json } = await check([target(label), '--timeout', '1s']);
+    expect(json.results[0].status).toBe(status);
+    expect(json.results[0].message).toMatch(message);
+    expect(code).toBe(exitCode);
+  });
+
+  it('thresholds take days, hours and shares of the lifetime', async () => {
+    expect((await check([target('soon'), '--warn', '5d', '--crit', '2d'])).code).toBe(0);
+    expect((await check([target('soon'), '--warn', '300h', '--crit', '240h'])).code).toBe(2);
+    expect((await check([target('sixth'), '--warn', '20%', '--crit', '10%'])).json.results[0].status).toBe('WARNING');
+    expect((await check([target('sixth'), '--warn', '15%', '--crit', '5%'])).json.results[0].status).toBe('OK');
+  });
+
+  it('the worst status wins: CRITICAL over UNKNOWN over WARNING', async () => {
+    expect((await check([target('valid'), target('soon'), target('closed'), '--timeout', '1s'])).code).toBe(3);
+    expect((await check([target('valid'), target('soon'), target('closed'), target('expired'), '--timeout', '1s'])).code).toBe(2);
+  });
+
+  it('200 targets in one run, from a targets file, in order', async () => {
+    const creds = [await serverCredentials(ca, ['svc.example.test']), await serverCredentials(ca, ['svc.example.test'], { days: 10 }), await serverCredentials(ca, ['other.example.test'])];
+    const many: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      if (i % 4 === 3) many.push('');
+      else {
+        const { port, server } = await serve(creds[i % 4]!);
+        servers.push(server);
+        many[i] = `127.0.0.1:${port}`;
+      }
+    }
+    // Closed ports last, so that no server started after them can take one.
+    for (let i = 3; i < 200; i += 4) many[i] = `127.0.0.1:${await closedPort()}`;
+    const file = join(home, 'targets.txt');
+    writeFileSync(file, `# two hundred\n${many.join('\n')}\n`);
+    const { code, json } = await check(['--targets-file', file, '--timeout', '2s']);
+    expect(code).toBe(2);
+    expect(json.results).toHaveLength(200);
+    expect(json.results.map((r: { target: string }) => r.target)).toEqual(many);
+    expect(json.summary).toEqual({ OK: 50, WARNING: 50, CRITICAL: 50, UNKNOWN: 50 });
+  });
+
+  it('usage errors are UNKNOWN (3), never a hang', async () => {
+    for (const args of [[], ['--warn', 'soon', target('valid')], ['--concurrency', '0', target('valid')], ['--crit', '40d', target('valid')], ['--bogus-flag']]) {
+      const got = await runBin(['tls', 'check', ...args], { env });
+      expect(got.code, args.join(' ')).toBe(3);
+    }
+  });
+});
+
+describe('tls check on files', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+
+  it('checks files and globs: trust through --ca-file, expiry, keys beside certificates passed over', async () => {
+    const ca = await testCa('files');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(home, 'certs', 'sub'), { recursive: true });
+    const good = await serverCredentials(ca, ['a.example.test']);
+    const old = await serverCredentials(ca, ['b.example.test'], { start: new Date(Date.now() - 100 * DAY), days: 30 });
+    writeFileSync(join(home, 'certs', 'a.pem'), good.cert);
+    writeFileSync(join(home, 'certs', 'a-key.pem'), good.key);
+    writeFileSync(join(home, 'certs', 'sub', 'b.pem'), old.cert);
+    writeFileSync(join(home, 'ca.pem'), ca.certificatePem);
+    const env = baseEnv({ KEYSMITH_HOME: join(home, 'ks') });
+    const run = (args: string[]) => runBin(['tls', 'check', '--json', ...args], { env });
+    const globbed = await run([`${home}/certs/**/*.pem`, '--ca-file', join(home, 'ca.pem')]);
+    const json = JSON.parse(globbed.stdout);
+    expect(json.results.map((r: { target: string; status: string }) => [r.target.slice(home.length), r.status])).toEqual([
+      ['/certs/a.pem', 'OK'],
+      ['/certs/sub/b.pem', 'CRITICAL'],
+    ]);
+    expect(globbed.code).toBe(2);
+    const untrusted = JSON.parse((await run([join(home, 'certs', 'a.pem')])).stdout);
+    expect(untrusted.results[0]).toMatchObject({ status: 'CRITICAL', trusted: false, message: 'chain is not trusted' });
+    const key = await run([join(home, 'certs', 'a-key.pem')]);
+    expect(key.code).toBe(3);
+    expect((await run([`${home}/nothing/*.pem`])).code).toBe(3);
+  });
+});
