@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { report } from './lib.js';
 import { scriptingBenchmarks } from './scripting.js';
+import { tlsBenchmarks } from './tls.js';
 import { vaultBenchmarks } from './vault.js';
 
 const only = process.argv[2];
@@ -12,6 +13,11 @@ if (!only || only === 'scripting') {
   const s = scriptingBenchmarks();
   rows.push(...s.rows);
   notes.push(...s.notes);
+}
+if (!only || only === 'tls') {
+  const t = await tlsBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
 }
 const text = `node ${process.version}, ${new Date().toISOString()}: medians, commands interleaved round by round\n\n${report(rows)}\n\n${notes.join('\n')}\n`;
 console.log(text);

@@ -1,5 +1,5 @@
 import { X509Certificate as NodeCertificate, createPublicKey } from 'node:crypto';
-import { FailedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { loadX509, type X509 } from './x509.js';
 
 export interface KeyInfo {
@@ -174,10 +174,4 @@ export async function inspectBytes(bytes: Uint8Array, where: string, now: Date):
   }
   if (items.length === 0) throw new UsageError(`${where}: no certificate or certificate request found (PEM or DER)`, undefined, 'ERR_TLS_MALFORMED');
   return items;
-}
-
-export async function describeDer(der: Uint8Array, now: Date): Promise<CertificateInfo> {
-  const items = await inspectBytes(der, 'peer certificate', now);
-  if (items[0]?.type !== 'certificate') throw new FailedError('the peer sent no certificate');
-  return items[0];
 }

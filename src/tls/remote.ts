@@ -1,4 +1,5 @@
-import { connect, type PeerCertificate, type SecureContext } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { connect, type SecureContext } from 'node:tls';
 import { UnavailableError, UsageError } from '../errors.js';
 
 export interface Endpoint {
@@ -26,8 +27,8 @@ export function parseEndpoint(target: string): Endpoint {
 }
 
 export interface PeerChain {
-  /** DER certificates, leaf first. */
-  chain: Buffer[];
+  /** Leaf first, as the server sent them. */
+  chain: X509Certificate[];
   /** Whether Node's trust store (plus the extra CAs) accepted the chain for this name. */
   trusted: boolean;
   trustError?: string;
@@ -54,11 +55,10 @@ export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; sec
     });
     socket.once('error', (err) => reject(new UnavailableError(`${where}: ${err.message}`, { cause: err }, 'ERR_TLS_CONNECT')));
     socket.once('secureConnect', () => {
-      const chain: Buffer[] = [];
-      const seen = new Set<string>();
-      for (let c: PeerCertificate | undefined = socket.getPeerCertificate(true); c?.raw && !seen.has(c.fingerprint256); c = (c as { issuerCertificate?: PeerCertificate }).issuerCertificate) {
-        seen.add(c.fingerprint256);
-        chain.push(c.raw);
+      // getPeerX509Certificate is native and cheap; getPeerCertificate(true) builds JS objects for the whole chain.
+      const chain: X509Certificate[] = [];
+      for (let c = socket.getPeerX509Certificate(); c && chain.length < 10 && !chain.some((k) => k.fingerprint256 === c!.fingerprint256); c = c.issuerCertificate) {
+        chain.push(c);
       }
       const result: PeerChain = { chain, trusted: socket.authorized };
       if (socket.authorizationError) result.trustError = String(socket.authorizationError);

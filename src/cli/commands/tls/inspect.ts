@@ -49,7 +49,7 @@ Examples:
         const endpoint = { ...parseEndpoint(target), ...(flags.servername ? { servername: flags.servername } : {}) };
         const peer = await fetchChain(endpoint, { timeoutMs: Number(flags.timeout) * 1000 });
         items = [];
-        for (const der of peer.chain) items.push(...(await inspectBytes(der, target, ctx.now())));
+        for (const cert of peer.chain) items.push(...(await inspectBytes(cert.raw, target, ctx.now())));
         trust = { trusted: peer.trusted, ...(peer.trustError ? { trustError: peer.trustError } : {}) };
       }
       const shown = flags.chain ? items : items.slice(0, 1);
