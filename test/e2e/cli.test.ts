@@ -27,7 +27,10 @@ describe('keysmith (built bin), file vault', () => {
     expect(help.stdout).toMatch(/Examples:/);
     expect(help.stdout).toMatch(/Exit codes/);
     for (const sub of [['secret', 'set'], ['secret', 'get'], ['secret', 'list'], ['secret', 'rm'], ['secret', 'generate'],
-      ['vault', 'status'], ['vault', 'init'], ['vault', 'migrate'], ['vault', 'export'], ['vault', 'import'], ['vault', 'unlock'], ['vault', 'lock']]) {
+      ['vault', 'status'], ['vault', 'init'], ['vault', 'migrate'], ['vault', 'export'], ['vault', 'import'], ['vault', 'unlock'], ['vault', 'lock'],
+      ['tls', 'ca', 'create'], ['tls', 'ca', 'list'], ['tls', 'ca', 'show'], ['tls', 'ca', 'export'], ['tls', 'ca', 'trust'], ['tls', 'ca', 'untrust'],
+      ['tls', 'issue'], ['tls', 'csr'], ['tls', 'sign'], ['tls', 'inspect'], ['tls', 'check'], ['tls', 'export'],
+      ['exec'], ['inject'], ['completion']]) {
       const h = await run([...sub, '--help']);
       expect(h.code, sub.join(' ')).toBe(0);
       expect(h.stdout, sub.join(' ')).toMatch(/Example/);
