@@ -19,8 +19,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Prefer ES module builds (@peculiar/x509's CommonJS build loses its named exports when bundled).
   mainFields: ['module', 'main'],
-  // Native addon: loaded from node_modules at run time, never bundled.
-  external: ['@napi-rs/keyring'],
+  // Native addons (and ssh2, which loads its own optionally): from node_modules at run time.
+  external: ['@napi-rs/keyring', 'ssh2'],
   define: { KEYSMITH_VERSION: JSON.stringify(version) },
   // Bundled CommonJS dependencies (commander) call require(); ESM output needs one.
   banner: { js: "import{createRequire as __ksRequire}from'node:module';const require=__ksRequire(import.meta.url);" },

@@ -151,3 +151,9 @@ export async function readUserFile(path: string): Promise<Buffer> {
     throw new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/** Refuses before any work when an output exists (unless `force`), so nothing is half-written. */
+export async function refuseExisting(paths: string[], force: boolean): Promise<void> {
+  if (force) return;
+  for (const p of paths) if (await exists(p)) throw new UsageError(`${p} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+}

@@ -5,6 +5,7 @@ import type { Prompter } from './prompter.js';
 import { secretCommand } from './commands/secret/index.js';
 import { vaultCommand } from './commands/vault/index.js';
 import { completionCommand } from './commands/scripting/completion.js';
+import { sshCommand } from './commands/ssh/index.js';
 import { tlsCommand } from './commands/tls/index.js';
 import { execCommand } from './commands/scripting/exec.js';
 import { injectCommand } from './commands/scripting/inject.js';
@@ -44,6 +45,7 @@ locked keychain), 5 unavailable, 130 cancelled.`);
 
   program.addCommand(secretCommand(contextFor));
   program.addCommand(vaultCommand(contextFor));
+  program.addCommand(sshCommand(contextFor));
   program.addCommand(tlsCommand(contextFor));
   program.addCommand(execCommand(contextFor));
   program.addCommand(injectCommand(contextFor));

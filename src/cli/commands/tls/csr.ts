@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../fs.js';
+import { refuseExisting, writeFileAtomic } from '../../../fs.js';
 import { createRequest } from '../../../tls/csr.js';
 import { fileStem } from '../../../tls/names.js';
 import type { ContextFor } from '../../program.js';
-import { KEY_TYPES, refuseExisting } from './issue.js';
+import { KEY_TYPES } from './issue.js';
 
 export function csrCommand(contextFor: ContextFor): Command {
   return new Command('csr')

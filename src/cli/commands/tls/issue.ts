@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, UsageError } from '../../../errors.js';
-import { exists, writeFileAtomic } from '../../../fs.js';
+import { NotFoundError } from '../../../errors.js';
+import { refuseExisting, writeFileAtomic } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
 import { issueCertificate, recordIssued } from '../../../tls/issue.js';
 import { toPkcs12 } from '../../../tls/p12.js';
@@ -35,12 +35,6 @@ export async function caFor(ctx: Context, vault: Vault, name: string | undefined
     await ctx.status(`created a local CA named dev (trust it with: keysmith tls ca export dev)`);
     return ca;
   }
-}
-
-/** Refuses before any work when an output exists, so nothing is half-written. */
-export async function refuseExisting(paths: string[], force: boolean): Promise<void> {
-  if (force) return;
-  for (const p of paths) if (await exists(p)) throw new UsageError(`${p} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
 }
 
 export function issueCommand(contextFor: ContextFor): Command {

@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UsageError } from '../../../errors.js';
+import { refuseExisting, writeFileAtomic } from '../../../fs.js';
+import { generateKey, publicKeyLine, randomArt, type KeyType } from '../../../ssh/keys.js';
+import { defaultKeyPath, expandPath, managedFrom, saveKey, validateKeyName } from '../../../ssh/store.js';
+import type { ContextFor } from '../../program.js';
+import { askPassphrase, positiveInt } from './common.js';
+import { hostname, userInfo } from 'node:os';
+
+interface KeygenFlags {
+  type: KeyType;
+  bits?: string;
+  comment?: string;
+  out?: string;
+  passphraseStdin: boolean;
+  passphrase: boolean;
+  rounds: string;
+  storePassphrase: boolean;
+  force: boolean;
+}
+
+export function keygenCommand(contextFor: ContextFor): Command {
+  return new Command('keygen')
+    .description('generate an SSH key pair (OpenSSH format) and manage it')
+    .argument('<name>', 'key name, e.g. work')
+    .addOption(new Option('-t, --type <type>', 'key type').choices(['ed25519', 'ecdsa', 'rsa']).default('ed25519'))
+    .option('-b, --bits <n>', 'ecdsa: 256, 384 or 521; rsa: at least 3072')
+    .option('-C, --comment <text>', 'comment (default: user@host)')
+    .option('--out <path>', 'private key path; the public key goes to PATH.pub (default ~/.ssh/NAME)')
+    .option('--passphrase-stdin', 'read the passphrase from stdin', false)
+    .option('--no-passphrase', 'no passphrase (the key file is then unencrypted)')
+    .option('--rounds <n>', 'bcrypt_pbkdf rounds for the passphrase (ssh-keygen -a)', '16')
+    .option('--store-passphrase', 'keep the passphrase in the vault (for unattended rotation)', false)
+    .option('-f, --force', 'replace existing key files', false)
+    .addHelpText('after', `
+Without --passphrase-stdin or --no-passphrase it asks for a passphrase twice (empty: none).
+
+Examples:
+  $ keysmith ssh keygen work
+  $ keysmith ssh keygen ci -t ecdsa -b 384 --no-passphrase --out ./deploy_key
+  $ printf %s "$PASS" | keysmith ssh keygen work --passphrase-stdin --store-passphrase`)
+    .action(async (name: string, flags: KeygenFlags, command: Command) => {
+      const ctx = contextFor(command);
+      validateKeyName(name);
+      const path = flags.out ? expandPath(flags.out, ctx.env) : defaultKeyPath(name, ctx.env);
+      await refuseExisting([path, `${path}.pub`], flags.force);
+      const bits = flags.bits === undefined ? undefined : positiveInt(flags.bits, '-b', 16384);
+      const rounds = positiveInt(flags.rounds, '--rounds');
+      const passphrase = flags.passphrase === false ? '' : await askPassphrase(ctx, flags.passphraseStdin, 'Passphrase for the new key (empty for none)', true);
+      if (flags.storePassphrase && !passphrase) throw new UsageError('--store-passphrase needs a passphrase');
+      const comment = flags.comment ?? `${userInfo().username}@${hostname()}`;
+      const key = await generateKey({ type: flags.type, ...(bits ? { bits } : {}), comment, ...(passphrase ? { passphrase } : {}), rounds });
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(path, key.privateKey, { overwrite: flags.force });
+      await writeFileAtomic(`${path}.pub`, `${publicKeyLine(key.publicKey)}\n`, { mode: 0o644, overwrite: flags.force });
+      const managed = managedFrom(name, path, key.publicKey, ctx.now());
+      const { vault } = await ctx.openVault();
+      await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}) }, ctx.now());
+      if (ctx.flags.json) return ctx.json({ name, path, publicKey: managed.publicKey, fingerprint: managed.fingerprint, type: managed.algorithm, bits: managed.bits, encrypted: !!passphrase });
+      await ctx.status(`wrote ${path} and ${path}.pub\n${managed.fingerprint} ${comment}\n${randomArt(key.publicKey)}`);
+    });
+}

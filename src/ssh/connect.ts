@@ -1,0 +1,138 @@
+import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { userInfo } from 'node:os';
+import { AuthError, UnavailableError, UsageError } from '../errors.js';
+import { describeBlob, fingerprintSha256 } from './keys.js';
+import { addKnownHost, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
+
+export interface Target {
+  user: string;
+  host: string;
+  port: number;
+}
+
+/** `user@host`, `user@host:2222`, `user@[::1]:2222`, `host` (user: the local one). */
+export function parseTarget(text: string, defaultUser = userInfo().username): Target {
+  const m = /^(?:([^@\s]+)@)?(?:\[([^\]]+)\]|([^:@\s[\]]+))(?::(\d+))?$/.exec(text.trim());
+  const port = m?.[4] ? Number(m[4]) : 22;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`not a host: ${JSON.stringify(text)} (expected user@host[:port])`, undefined, 'ERR_SSH_BAD_HOST');
+  return { user: m[1] ?? defaultUser, host: m[2] ?? m[3]!, port };
+}
+
+export const targetName = (t: Target) => `${t.user}@${t.host.includes(':') ? `[${t.host}]` : t.host}${t.port === 22 ? '' : `:${t.port}`}`;
+
+export interface Credentials {
+  /** An ssh-agent socket (SSH_AUTH_SOCK). */
+  agent?: string;
+  privateKey?: string;
+  passphrase?: string;
+  password?: string;
+}
+
+export interface ConnectOptions {
+  knownHostsPath: string;
+  /** Record an unknown host's key instead of refusing it (StrictHostKeyChecking=accept-new). */
+  acceptNew: boolean;
+  timeoutMs?: number;
+}
+
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/**
+ * Opens an SSH connection whose host key is checked against known_hosts: a changed or revoked key
+ * is refused (exit 4) with its fingerprint; an unknown host is refused unless `acceptNew`.
+ */
+export async function connect(target: Target, credentials: Credentials, options: ConnectOptions): Promise<Client> {
+  const { Client } = (await import('ssh2')).default;
+  const known = await readKnownHosts(options.knownHostsPath);
+  // Ask for a host key of a type we already know, so a host with several keys is not "changed".
+  const knownTypes = [...new Set(keysFor(known, target.host, target.port).filter((k) => !k.marker).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];
+  const where = targetName(target);
+  let refusal: Error | undefined;
+  let accepted: Buffer | undefined;
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    readyTimeout: options.timeoutMs ?? 20_000,
+    ...(credentials.agent ? { agent: credentials.agent } : {}),
+    ...(credentials.privateKey ? { privateKey: credentials.privateKey, ...(credentials.passphrase ? { passphrase: credentials.passphrase } : {}) } : {}),
+    ...(credentials.password ? { password: credentials.password } : {}),
+    ...(knownTypes.length ? { algorithms: { serverHostKey: knownTypes as never } } : {}),
+    hostVerifier: (key: Buffer) => {
+      const verdict = verifyHostKey(known, target.host, target.port, key);
+      const fp = fingerprintSha256(key);
+      if (verdict.status === 'match') return true;
+      if (verdict.status === 'revoked') refusal = new AuthError(`${where}: the host key ${fp} is revoked in ${options.knownHostsPath}`, undefined, 'ERR_SSH_HOST_REVOKED');
+      else if (verdict.status === 'mismatch') {
+        refusal = new AuthError(`${where}: HOST KEY CHANGED — it now presents ${fp}, known_hosts has ${verdict.known.join(', ')}`, {
+          hint: `if the host was really reinstalled, remove its line: ssh-keygen -R '${target.port === 22 ? target.host : `[${target.host}]:${target.port}`}' -f ${options.knownHostsPath}`,
+        }, 'ERR_SSH_HOST_KEY_CHANGED');
+      } else if (!options.acceptNew) {
+        refusal = new AuthError(`${where}: unknown host (key ${fp})`, { hint: 'check the fingerprint, then pass --accept-new to record it in known_hosts' }, 'ERR_SSH_HOST_UNKNOWN');
+      } else {
+        accepted = key;
+        return true;
+      }
+      return false;
+    },
+  };
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (err: Error & { level?: string; code?: string }) => {
+      if (refusal) return reject(refusal);
+      if (err.level === 'client-authentication') {
+        return reject(new AuthError(`${where}: authentication failed (${err.message})`, { hint: 'is the key deployed there? for a first deploy use --identity, the ssh-agent or --password' }, 'ERR_SSH_AUTH'));
+      }
+      if (err.level === 'client-timeout') return reject(new UnavailableError(`${where}: timed out`, undefined, 'ERR_SSH_TIMEOUT'));
+      reject(new UnavailableError(`${where}: ${err.message}`, { cause: err }, 'ERR_SSH_CONNECT'));
+    });
+    client.connect(config);
+  });
+  if (accepted) await addKnownHost(options.knownHostsPath, target.host, target.port, describeBlob(accepted).algorithm, accepted);
+  return client;
+}
+
+/** The SFTP channel of a connection, with promise-returning file operations. */
+export async function sftp(client: Client) {
+  const s = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, w) => (err ? reject(err) : resolve(w))));
+  const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+  return {
+    async read(path: string): Promise<string | undefined> {
+      try {
+        return (await call<Buffer>((cb) => s.readFile(path, cb))).toString('utf8');
+      } catch (err) {
+        if ((err as { code?: number }).code === 2) return undefined; // NO_SUCH_FILE
+        throw err;
+      }
+    },
+    async ensureDir(path: string): Promise<void> {
+      try {
+        await call((cb) => s.mkdir(path, { mode: 0o700 }, cb));
+      } catch {
+        /* exists already */
+      }
+    },
+    /** Writes a temp file beside `path` (0600), then renames it over `path`: never a half-written file. */
+    async writeAtomic(path: string, data: string): Promise<void> {
+      const tmp = `${path}.keysmith-${process.pid}-${Date.now()}`;
+      await call((cb) => s.writeFile(tmp, data, { mode: 0o600 }, cb));
+      await call((cb) => s.chmod(tmp, 0o600, cb));
+      try {
+        await call((cb) => s.ext_openssh_rename(tmp, path, cb));
+      } catch {
+        // Servers without posix-rename@openssh.com: remove, then rename.
+        await call((cb) => s.unlink(path, cb)).catch(() => undefined);
+        await call((cb) => s.rename(tmp, path, cb));
+      }
+    },
+    end: () => s.end(),
+  };
+}

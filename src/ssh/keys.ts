@@ -1,0 +1,309 @@
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { AuthError, UsageError } from '../errors.js';
+import { Reader, Writer } from './wire.js';
+
+export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
+
+/** A public key: its wire blob, and what ssh-keygen -l says about it. */
+export interface PublicKey {
+  /** ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, … */
+  algorithm: string;
+  blob: Buffer;
+  bits: number;
+  comment: string;
+}
+
+export interface GeneratedKey {
+  privateKey: string;
+  publicKey: PublicKey;
+}
+
+const CURVES: Record<number, { name: string; jwk: string; bytes: number }> = {
+  256: { name: 'nistp256', jwk: 'P-256', bytes: 32 },
+  384: { name: 'nistp384', jwk: 'P-384', bytes: 48 },
+  521: { name: 'nistp521', jwk: 'P-521', bytes: 66 },
+};
+
+const b64u = (s: string | undefined) => Buffer.from(s ?? '', 'base64url');
+const pad = (b: Buffer, n: number) => (b.length >= n ? b : Buffer.concat([Buffer.alloc(n - b.length), b]));
+
+/** The public blob and OpenSSH private fields of a node key, from its JWK. */
+function fromJwk(jwk: JsonWebKey): { algorithm: string; bits: number; pub: Writer; priv: (w: Writer) => void } {
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
+    const x = b64u(jwk.x);
+    return {
+      algorithm: 'ssh-ed25519',
+      bits: 256,
+      pub: new Writer().string('ssh-ed25519').string(x),
+      priv: (w) => w.string(x).string(Buffer.concat([b64u(jwk.d), x])),
+    };
+  }
+  if (jwk.kty === 'EC') {
+    const curve = Object.entries(CURVES).find(([, c]) => c.jwk === jwk.crv);
+    if (!curve) throw new UsageError(`unsupported curve ${jwk.crv}`);
+    const [bits, c] = curve;
+    const algorithm = `ecdsa-sha2-${c.name}`;
+    const q = Buffer.concat([Buffer.from([4]), pad(b64u(jwk.x), c.bytes), pad(b64u(jwk.y), c.bytes)]);
+    return {
+      algorithm,
+      bits: Number(bits),
+      pub: new Writer().string(algorithm).string(c.name).string(q),
+      priv: (w) => w.string(c.name).string(q).mpint(b64u(jwk.d)),
+    };
+  }
+  if (jwk.kty === 'RSA') {
+    const n = b64u(jwk.n);
+    let bits = n.length * 8;
+    for (let top = n[0]!; top < 0x80 && bits > 0; top <<= 1) bits--;
+    return {
+      algorithm: 'ssh-rsa',
+      bits,
+      pub: new Writer().string('ssh-rsa').mpint(b64u(jwk.e)).mpint(n),
+      priv: (w) => w.mpint(n).mpint(b64u(jwk.e)).mpint(b64u(jwk.d)).mpint(b64u(jwk.qi)).mpint(b64u(jwk.p)).mpint(b64u(jwk.q)),
+    };
+  }
+  throw new UsageError(`unsupported key type ${jwk.kty}`, undefined, 'ERR_SSH_KEY_TYPE');
+}
+
+export interface KeygenOptions {
+  type: KeyType;
+  bits?: number;
+  comment: string;
+  passphrase?: string;
+  /** bcrypt_pbkdf rounds for a passphrase (ssh-keygen -a). */
+  rounds?: number;
+}
+
+/** Checks type and size the way ssh-keygen does, with RSA at least 3072 bits. */
+export function keySize(type: KeyType, bits: number | undefined): number {
+  if (type === 'ed25519') {
+    if (bits !== undefined && bits !== 256) throw new UsageError('-b: ed25519 keys are always 256 bits');
+    return 256;
+  }
+  if (type === 'ecdsa') {
+    const b = bits ?? 256;
+    if (!CURVES[b]) throw new UsageError('-b: ecdsa keys are 256, 384 or 521 bits');
+    return b;
+  }
+  const b = bits ?? 3072;
+  if (!Number.isInteger(b) || b < 3072 || b > 16384) throw new UsageError('-b: rsa keys are 3072 to 16384 bits (smaller ones are no longer safe)');
+  return b;
+}
+
+function nodeKeyPair(type: KeyType, bits: number): KeyObject {
+  switch (type) {
+    case 'ed25519':
+      return generateKeyPairSync('ed25519').privateKey;
+    case 'ecdsa':
+      return generateKeyPairSync('ec', { namedCurve: CURVES[bits]!.jwk }).privateKey;
+    case 'rsa':
+      return generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 }).privateKey;
+  }
+}
+
+const MAGIC = Buffer.from('openssh-key-v1\0');
+const CIPHER = 'aes256-ctr';
+
+type Kdf = (passphrase: string, salt: Buffer, rounds: number) => Promise<Buffer>;
+
+/** bcrypt_pbkdf as OpenSSH uses it for aes256-ctr: 32 bytes of key, 16 of IV. */
+export const bcryptKdf: Kdf = async (passphrase, salt, rounds) => {
+  const { pbkdf } = (await import('bcrypt-pbkdf')).default;
+  const out = Buffer.alloc(48);
+  const pass = Buffer.from(passphrase);
+  if (pbkdf(pass, pass.length, salt, salt.length, out, out.length, rounds) !== 0) throw new Error('bcrypt_pbkdf failed');
+  return out;
+};
+
+/** An OpenSSH private key file ("openssh-key-v1"), encrypted like ssh-keygen when given a passphrase. */
+async function encodePrivate(key: KeyObject, comment: string, passphrase: string | undefined, rounds: number, kdf: Kdf): Promise<{ pem: string; publicKey: PublicKey }> {
+  const { algorithm, bits, pub, priv } = fromJwk(key.export({ format: 'jwk' }));
+  const blob = pub.bytes();
+  const check = randomBytes(4).readUInt32BE();
+  const section = new Writer().uint32(check).uint32(check).string(algorithm);
+  priv(section);
+  section.string(comment);
+  const block = passphrase ? 16 : 8;
+  for (let i = 1; section.length % block !== 0; i++) section.raw(Buffer.from([i]));
+  let body = section.bytes();
+  const out = new Writer().raw(MAGIC);
+  if (passphrase) {
+    const salt = randomBytes(16);
+    const keyIv = await kdf(passphrase, salt, rounds);
+    const cipher = createCipheriv('aes-256-ctr', keyIv.subarray(0, 32), keyIv.subarray(32, 48));
+    body = Buffer.concat([cipher.update(body), cipher.final()]);
+    out.string(CIPHER).string('bcrypt').string(new Writer().string(salt).uint32(rounds).bytes());
+  } else out.string('none').string('none').string('');
+  out.uint32(1).string(blob).string(body);
+  const b64 = out.bytes().toString('base64').replace(/.{70}/g, '$&\n');
+  return {
+    pem: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END OPENSSH PRIVATE KEY-----\n`,
+    publicKey: { algorithm, blob, bits, comment },
+  };
+}
+
+/**
+ * A new key pair in OpenSSH's formats, made with Node's crypto (no SSH library is loaded).
+ * @example const { privateKey, publicKey } = await generateKey({ type: 'ed25519', comment: 'me@laptop' })
+ */
+export async function generateKey(options: KeygenOptions, kdf: Kdf = bcryptKdf): Promise<GeneratedKey> {
+  const bits = keySize(options.type, options.bits);
+  const rounds = options.rounds ?? 16;
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) throw new UsageError('--rounds: a whole number from 1 to 1000');
+  const { pem, publicKey } = await encodePrivate(nodeKeyPair(options.type, bits), options.comment, options.passphrase || undefined, rounds, kdf);
+  return { privateKey: pem, publicKey };
+}
+
+/** `ssh-ed25519 AAAA… comment` */
+export function publicKeyLine(key: PublicKey): string {
+  return `${key.algorithm} ${key.blob.toString('base64')}${key.comment ? ` ${key.comment}` : ''}`;
+}
+
+/** Reads the algorithm and size from a public blob, checking it is well formed. */
+export function describeBlob(blob: Buffer, comment = ''): PublicKey {
+  const r = new Reader(blob, 'public key');
+  const algorithm = r.text();
+  let bits: number;
+  if (algorithm === 'ssh-ed25519') {
+    if (r.string().length !== 32) throw new Error('bad ed25519 key');
+    bits = 256;
+  } else if (algorithm.startsWith('ecdsa-sha2-')) {
+    const curve = r.text();
+    const entry = Object.entries(CURVES).find(([, c]) => c.name === curve);
+    if (!entry || `ecdsa-sha2-${curve}` !== algorithm) throw new Error('bad ecdsa key');
+    r.string();
+    bits = Number(entry[0]);
+  } else if (algorithm === 'ssh-rsa') {
+    r.string();
+    const n = r.string();
+    const i = n[0] === 0 ? 1 : 0;
+    bits = (n.length - i) * 8;
+    for (let top = n[i]!; top < 0x80 && bits > 0; top <<= 1) bits--;
+  } else if (algorithm === 'ssh-dss' || algorithm.startsWith('sk-')) {
+    r.string();
+    bits = algorithm === 'ssh-dss' ? 1024 : 256;
+  } else throw new Error(`unknown key type ${algorithm}`);
+  return { algorithm, blob, bits, comment };
+}
+
+/** Parses `type base64 [comment]` (an authorized_keys line without options, or a .pub file). */
+export function parsePublicKeyLine(line: string, where: string): PublicKey {
+  const m = /^(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s+(.*))?$/.exec(line.trim());
+  try {
+    if (!m) throw new Error('expected "type base64 [comment]"');
+    const key = describeBlob(Buffer.from(m[2]!, 'base64'), m[3]?.trim() ?? '');
+    if (key.algorithm !== m[1]) throw new Error(`the key says ${key.algorithm}, the line says ${m[1]}`);
+    return key;
+  } catch (err) {
+    throw new UsageError(`${where}: not an OpenSSH public key (${(err as Error).message})`, undefined, 'ERR_SSH_BAD_KEY');
+  }
+}
+
+export interface PrivateKeyFile {
+  publicKey: PublicKey;
+  encrypted: boolean;
+  /** PEM as read, for the SSH client. */
+  pem: string;
+}
+
+/**
+ * Reads a private key file: OpenSSH format (its public half is readable without the passphrase),
+ * or PEM/PKCS#8 (unencrypted). With `passphrase`, an encrypted key is checked against it.
+ */
+export async function readPrivateKey(text: string, where: string, passphrase?: string, kdf: Kdf = bcryptKdf): Promise<PrivateKeyFile> {
+  const bad = (why: string) => new UsageError(`${where}: not a usable private key (${why})`, undefined, 'ERR_SSH_BAD_KEY');
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]+?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  if (!m) {
+    if (!/-----BEGIN (RSA |EC |)PRIVATE KEY-----/.test(text)) throw bad('no private key found');
+    try {
+      const key = createPrivateKey(text);
+      const { pub, algorithm, bits } = fromJwk(createPublicKey(key).export({ format: 'jwk' }));
+      return { publicKey: { algorithm, bits, blob: pub.bytes(), comment: '' }, encrypted: false, pem: text };
+    } catch (err) {
+      throw bad((err as Error).message);
+    }
+  }
+  try {
+    const buf = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('bad magic');
+    const r = new Reader(buf.subarray(MAGIC.length), where);
+    const cipher = r.text();
+    const kdfName = r.text();
+    const kdfOptions = r.string();
+    if (r.uint32() !== 1) throw new Error('more than one key');
+    const blob = r.string();
+    const body = r.string();
+    const encrypted = cipher !== 'none';
+    if (encrypted && passphrase === undefined) return { publicKey: describeBlob(blob), encrypted, pem: text };
+    let plain = body;
+    if (encrypted) {
+      if (kdfName !== 'bcrypt' || cipher !== CIPHER) throw new Error(`cipher ${cipher}/${kdfName} is not supported`);
+      const o = new Reader(kdfOptions, 'kdf options');
+      const salt = o.string();
+      const keyIv = await kdf(passphrase!, salt, o.uint32());
+      const d = createDecipheriv('aes-256-ctr', keyIv.subarray(0, 32), keyIv.subarray(32, 48));
+      plain = Buffer.concat([d.update(body), d.final()]);
+    }
+    const p = new Reader(plain, where);
+    if (p.uint32() !== p.uint32()) throw new AuthError(`wrong passphrase for ${where}`, undefined, 'ERR_SSH_PASSPHRASE');
+    const algorithm = p.text();
+    if (algorithm !== describeBlob(blob).algorithm) throw new Error('the private part does not match the public one');
+    return { publicKey: describeBlob(blob, commentOf(p, algorithm)), encrypted, pem: text };
+  } catch (err) {
+    if (err instanceof AuthError || err instanceof UsageError) throw err;
+    throw bad((err as Error).message);
+  }
+}
+
+/** Fields of the private section after the key type, per type: then comes the comment. */
+const PRIVATE_FIELDS: Record<string, number> = { 'ssh-ed25519': 2, 'ssh-rsa': 6, 'ssh-dss': 5 };
+
+function commentOf(section: Reader, algorithm: string): string {
+  const fields = PRIVATE_FIELDS[algorithm] ?? (algorithm.startsWith('ecdsa-') ? 3 : -1);
+  if (fields < 0) return '';
+  for (let i = 0; i < fields; i++) section.string();
+  return section.text();
+}
+
+export const fingerprintSha256 = (blob: Buffer) => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+export const fingerprintMd5 = (blob: Buffer) => `MD5:${createHash('md5').update(blob).digest('hex').match(/../g)!.join(':')}`;
+
+/** The short type name ssh-keygen prints: ED25519, ECDSA, RSA. */
+export function keyTypeName(algorithm: string): string {
+  if (algorithm === 'ssh-ed25519') return 'ED25519';
+  if (algorithm.startsWith('ecdsa-')) return 'ECDSA';
+  if (algorithm === 'ssh-rsa') return 'RSA';
+  if (algorithm === 'ssh-dss') return 'DSA';
+  return algorithm.toUpperCase();
+}
+
+/** OpenSSH's "drunken bishop" picture of a SHA-256 fingerprint, as ssh-keygen -lv draws it. */
+export function randomArt(key: PublicKey): string {
+  const W = 17;
+  const H = 9;
+  const chars = ' .o+=*BOX@%&#/^SE';
+  const len = chars.length - 1;
+  const field = Array.from({ length: W }, () => new Array<number>(H).fill(0));
+  let x = Math.floor(W / 2);
+  let y = Math.floor(H / 2);
+  for (const byte of createHash('sha256').update(key.blob).digest()) {
+    let input = byte;
+    for (let b = 0; b < 4; b++) {
+      x = Math.min(Math.max(x + (input & 1 ? 1 : -1), 0), W - 1);
+      y = Math.min(Math.max(y + (input & 2 ? 1 : -1), 0), H - 1);
+      if (field[x]![y]! < len - 2) field[x]![y]!++;
+      input >>= 2;
+    }
+  }
+  field[Math.floor(W / 2)]![Math.floor(H / 2)] = len - 1;
+  field[x]![y] = len;
+  let title = `[${keyTypeName(key.algorithm)} ${key.bits}]`;
+  if (title.length > W) title = `[${keyTypeName(key.algorithm)}]`;
+  const border = (label: string) => {
+    const left = Math.floor((W - label.length) / 2);
+    return `+${'-'.repeat(left)}${label}${'-'.repeat(W - left - label.length)}+`;
+  };
+  const rows = [];
+  for (let j = 0; j < H; j++) rows.push(`|${field.map((col) => chars[Math.min(col[j]!, len)]).join('')}|`);
+  return [border(title), ...rows, border('[SHA256]')].join('\n');
+}

@@ -1,0 +1,82 @@
+import { createHmac } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fingerprintSha256 } from './keys.js';
+
+export type HostKeyVerdict =
+  | { status: 'match' }
+  | { status: 'unknown' }
+  | { status: 'revoked' }
+  | { status: 'mismatch'; known: string[] };
+
+/** How known_hosts names a host: `host` on port 22, `[host]:port` elsewhere. */
+export const hostKeyName = (host: string, port: number) => (port === 22 ? host : `[${host}]:${port}`);
+
+function patternMatches(pattern: string, name: string): boolean {
+  if (pattern.startsWith('|1|')) {
+    const [, , salt, hash] = pattern.split('|');
+    if (!salt || !hash) return false;
+    return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+  }
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(name);
+}
+
+/** Whether a comma-separated host field names `name` (a negated pattern that matches wins). */
+function hostsMatch(field: string, name: string): boolean {
+  let matched = false;
+  for (const p of field.split(',')) {
+    if (p.startsWith('!')) {
+      if (patternMatches(p.slice(1), name)) return false;
+    } else if (patternMatches(p, name)) matched = true;
+  }
+  return matched;
+}
+
+export interface KnownKey {
+  marker?: '@revoked' | '@cert-authority';
+  type: string;
+  blob: string;
+}
+
+/** The keys known_hosts lists for a host (plain and hashed entries). */
+export function keysFor(text: string, host: string, port: number): KnownKey[] {
+  const name = hostKeyName(host, port);
+  const out: KnownKey[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const parts = line.split(/\s+/);
+    const marker = parts[0] === '@revoked' || parts[0] === '@cert-authority' ? (parts.shift() as KnownKey['marker']) : undefined;
+    const [hosts, type, blob] = parts;
+    if (!hosts || !type || !blob || !hostsMatch(hosts, name)) continue;
+    out.push(marker ? { marker, type, blob } : { type, blob });
+  }
+  return out;
+}
+
+/** What known_hosts says about the key a host presents. A revoked key is refused even when also listed. */
+export function verifyHostKey(text: string, host: string, port: number, presented: Buffer): HostKeyVerdict {
+  const blob = presented.toString('base64');
+  const keys = keysFor(text, host, port);
+  if (keys.some((k) => k.marker === '@revoked' && k.blob === blob)) return { status: 'revoked' };
+  const plain = keys.filter((k) => !k.marker);
+  if (plain.some((k) => k.blob === blob)) return { status: 'match' };
+  if (plain.length === 0) return { status: 'unknown' };
+  return { status: 'mismatch', known: plain.map((k) => `${k.type} ${fingerprintSha256(Buffer.from(k.blob, 'base64'))}`) };
+}
+
+export async function readKnownHosts(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  });
+}
+
+/** Records a host key, like StrictHostKeyChecking=accept-new. */
+export async function addKnownHost(path: string, host: string, port: number, keyType: string, blob: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const existing = await readKnownHosts(path);
+  const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
+  await appendFile(path, `${sep}${hostKeyName(host, port)} ${keyType} ${blob.toString('base64')}\n`, { mode: 0o644 });
+}
