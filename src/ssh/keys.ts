@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { AuthError, UsageError } from '../errors.js';
+import { bcryptPbkdf } from './bcrypt-pbkdf.js';
 import { Reader, Writer } from './wire.js';
 
 export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
@@ -107,13 +108,7 @@ const CIPHER = 'aes256-ctr';
 type Kdf = (passphrase: string, salt: Buffer, rounds: number) => Promise<Buffer>;
 
 /** bcrypt_pbkdf as OpenSSH uses it for aes256-ctr: 32 bytes of key, 16 of IV. */
-export const bcryptKdf: Kdf = async (passphrase, salt, rounds) => {
-  const { pbkdf } = (await import('bcrypt-pbkdf')).default;
-  const out = Buffer.alloc(48);
-  const pass = Buffer.from(passphrase);
-  if (pbkdf(pass, pass.length, salt, salt.length, out, out.length, rounds) !== 0) throw new Error('bcrypt_pbkdf failed');
-  return out;
-};
+export const bcryptKdf: Kdf = async (passphrase, salt, rounds) => bcryptPbkdf(Buffer.from(passphrase), salt, 48, rounds);
 
 /** An OpenSSH private key file ("openssh-key-v1"), encrypted like ssh-keygen when given a passphrase. */
 async function encodePrivate(key: KeyObject, comment: string, passphrase: string | undefined, rounds: number, kdf: Kdf): Promise<{ pem: string; publicKey: PublicKey }> {
