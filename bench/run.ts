@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { report } from './lib.js';
 import { scriptingBenchmarks } from './scripting.js';
+import { sshBenchmarks } from './ssh.js';
 import { tlsBenchmarks } from './tls.js';
 import { vaultBenchmarks } from './vault.js';
 
@@ -13,6 +14,11 @@ if (!only || only === 'scripting') {
   const s = scriptingBenchmarks();
   rows.push(...s.rows);
   notes.push(...s.notes);
+}
+if (!only || only === 'ssh') {
+  const t = await sshBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
 }
 if (!only || only === 'tls') {
   const t = await tlsBenchmarks();
