@@ -33,3 +33,11 @@ export { inspectBytes, type CertificateInfo, type RequestInfo } from './tls/insp
 export { checkExpiry, overallStatus, parseThreshold, type CheckResult, type CheckStatus } from './tls/check.js';
 export { toPkcs12, fromPkcs12 } from './tls/p12.js';
 export { changeTrust } from './tls/trust.js';
+export { generateKey, readPrivateKey, parsePublicKeyLine, publicKeyLine, fingerprintSha256, fingerprintMd5, randomArt, type PublicKey } from './ssh/keys.js';
+export { bcryptPbkdf } from './ssh/bcrypt-pbkdf.js';
+export { verifyHostKey } from './ssh/known-hosts.js';
+export { addKey, removeKey } from './ssh/authorized-keys.js';
+export { connect, parseTarget, type Target, type Credentials } from './ssh/connect.js';
+export { deployKey } from './ssh/deploy.js';
+export { rotateKey, type RotateResult } from './ssh/rotate.js';
+export { loadKey, listKeys, type ManagedKey } from './ssh/store.js';
