@@ -91,15 +91,19 @@ export function keySize(type: KeyType, bits: number | undefined): number {
   return b;
 }
 
+/**
+ * A fresh private key. It comes back as DER and is re-imported: exporting the generated KeyObject
+ * itself as JWK can deadlock Node 20 when a GC finalises the key-generation job mid-export (seen
+ * with RSA 4096 here).
+ */
 function nodeKeyPair(type: KeyType, bits: number): KeyObject {
-  switch (type) {
-    case 'ed25519':
-      return generateKeyPairSync('ed25519').privateKey;
-    case 'ecdsa':
-      return generateKeyPairSync('ec', { namedCurve: CURVES[bits]!.jwk }).privateKey;
-    case 'rsa':
-      return generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 }).privateKey;
-  }
+  const pub = { type: 'spki', format: 'der' } as const;
+  const priv = { type: 'pkcs8', format: 'der' } as const;
+  let der: Buffer;
+  if (type === 'ed25519') der = generateKeyPairSync('ed25519', { publicKeyEncoding: pub, privateKeyEncoding: priv }).privateKey;
+  else if (type === 'ecdsa') der = generateKeyPairSync('ec', { namedCurve: CURVES[bits]!.jwk, publicKeyEncoding: pub, privateKeyEncoding: priv }).privateKey;
+  else der = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537, publicKeyEncoding: pub, privateKeyEncoding: priv }).privateKey;
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }
 
 const MAGIC = Buffer.from('openssh-key-v1\0');

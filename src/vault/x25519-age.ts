@@ -64,8 +64,10 @@ export function encryptX25519(plain: Uint8Array, recipients: string[]): Buffer {
   let header = `${VERSION}\n`;
   for (const r of recipients) {
     const theirs = decodeBech32(r.trim(), 'age', 'recipient');
-    const ephemeral = generateKeyPairSync('x25519').privateKey;
-    const share = rawPublic(ephemeral);
+    // Generated as DER and re-imported (see nodeKeyPair in ssh/keys.ts: a generated KeyObject can deadlock Node 20).
+    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+    const ephemeral = createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' });
+    const share = pair.publicKey.subarray(SPKI.length);
     const shared = diffieHellman({ privateKey: ephemeral, publicKey: publicKey(theirs) });
     const wrapKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([share, theirs]), X25519_INFO, 32));
     header += `-> X25519 ${b64(share)}\n${b64(chacha(wrapKey, Buffer.alloc(12), fileKey))}\n`;
