@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -9,6 +9,8 @@ export const SSHD = '/usr/sbin/sshd';
 export interface TestSshd {
   port: number;
   dir: string;
+  /** With `chroot`: the login's home as SFTP sees it, on the local disk. */
+  home?: string;
   /** The AuthorizedKeysFile this sshd reads (a temp file, never a real ~/.ssh). */
   authorizedKeys: string;
   stop(): Promise<void>;
@@ -44,8 +46,17 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
  * A real OpenSSH sshd on 127.0.0.1 and a random port, with a temp config, host key and
  * AuthorizedKeysFile, for the user running the tests.
  */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(options: { chroot?: boolean } = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'keysmith-sshd-'));
+  // A chroot (root only: its path must be root-owned and not writable by others, so not under
+  // /tmp) gives SFTP a home of its own, where a deploy to the default ~/.ssh/authorized_keys can be
+  // watched without touching the real one.
+  const jail = options.chroot ? mkdtempSync('/run/keysmith-chroot-') : undefined;
+  const home = jail ? join(jail, userInfo().username === 'root' ? 'root' : 'home') : undefined;
+  if (jail) {
+    chmodSync(jail, 0o755);
+    mkdirSync(home!, { mode: 0o700 });
+  }
   const port = await freePort();
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, '', { mode: 0o600 });
@@ -60,6 +71,7 @@ export async function startSshd(): Promise<TestSshd> {
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${authorizedKeys}`,
     'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password',
     'Subsystem sftp internal-sftp', `PidFile ${join(dir, 'sshd.pid')}`, 'LogLevel ERROR', 'MaxStartups 100:30:200',
+    ...(jail ? [`ChrootDirectory ${jail}`, 'ForceCommand internal-sftp'] : []),
   ].join('\n') + '\n');
   try {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation needs it to exist
@@ -80,8 +92,12 @@ export async function startSshd(): Promise<TestSshd> {
   return {
     port,
     dir,
+    ...(home ? { home } : {}),
     authorizedKeys,
-    stop,
+    stop: async () => {
+      await stop();
+      if (jail) rmSync(jail, { recursive: true, force: true });
+    },
     async restart(options = {}) {
       await stop();
       if (options.newHostKey) newHostKey();

@@ -137,6 +137,25 @@ describeWith(['ssh-keygen', 'ssh', 'sshd'], 'ssh deploy and rotate against real 
     expect(list.map((h: { target: string }) => h.target).sort()).toEqual(hosts.map(target).sort());
   });
 
+  // A chroot needs root: skipped otherwise, unless system tests are required (CI runs as root).
+  const asRoot = process.getuid?.() === 0 || process.env.KEYSMITH_REQUIRE_SYSTEM_TESTS === '1' ? it : it.skip;
+  asRoot('deploy to the default ~/.ssh/authorized_keys creates ~/.ssh 0700 and the file 0600 (chrooted SFTP home)', async () => {
+    const jailed = await startSshd({ chroot: true });
+    try {
+      writeFileSync(jailed.authorizedKeys, readFileSync(`${boot}.pub`));
+      const got = await run(['ssh', 'deploy', 'work', target(jailed), '-i', boot, '--accept-new', '--json']);
+      expect(got.code, got.stderr).toBe(0);
+      expect(statSync(join(jailed.home!, '.ssh')).mode & 0o777).toBe(0o700);
+      const file = join(jailed.home!, '.ssh', 'authorized_keys');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8')).toBe(`${readFileSync(join(home, '.ssh', 'work.pub'), 'utf8').trim()}\n`);
+      expect(JSON.parse((await run(['ssh', 'deploy', 'work', target(jailed), '-i', boot, '--json'])).stdout).added).toBe(false);
+      expect((await run(['ssh', 'hosts', 'rm', 'work', target(jailed)])).code).toBe(0);
+    } finally {
+      await jailed.stop();
+    }
+  });
+
   it('rotate --dry-run changes nothing; --older-than skips a young key', async () => {
     const before = hosts.map((h) => readFileSync(h.authorizedKeys, 'utf8'));
     const dry = await run(['ssh', 'rotate', 'work', '--dry-run', '--json']);
