@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { UsageError } from '../errors.js';
+import { FailedError, UsageError } from '../errors.js';
 import { ageDecrypt, ageEncrypt, type AgeKey } from './age.js';
 import { parseDocument, type VaultDocument } from './file.js';
 import { validateName } from './names.js';
@@ -40,7 +40,7 @@ export async function migrateVault(from: Vault, to: Vault, options: { force?: bo
   await writeAll(to, entries, options.force ?? false);
   for (const [name, record] of entries) {
     if (!isDeepStrictEqual(await to.get(name), record)) {
-      throw new UsageError(`verification failed for ${name}: the copy differs; the source was left complete`, undefined, 'ERR_VAULT_VERIFY');
+      throw new FailedError(`verification failed for ${name}: the copy differs; the source was left complete`, undefined, 'ERR_VAULT_VERIFY');
     }
   }
   for (const [name] of entries) await from.delete(name);
