@@ -47,6 +47,17 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
  * AuthorizedKeysFile, for the user running the tests.
  */
 export async function startSshd(options: { chroot?: boolean } = {}): Promise<TestSshd> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      // The free port can be taken by a parallel test between picking and binding: pick again.
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+async function startOnce(options: { chroot?: boolean }): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'keysmith-sshd-'));
   // A chroot (root only: its path must be root-owned and not writable by others, so not under
   // /tmp) gives SFTP a home of its own, where a deploy to the default ~/.ssh/authorized_keys can be

@@ -50,11 +50,11 @@ export async function silentServer(): Promise<{ port: number; server: NetServer 
   return { port: (server.address() as { port: number }).port, server };
 }
 
-/** A port with nothing listening. */
-export async function closedPort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
+/**
+ * An address where nothing listens, ever: tests only listen on 127.0.0.1, so 127.0.0.2 (also
+ * loopback) refuses every connection — no other test can take the port meanwhile.
+ */
+let nextClosed = 40_000;
+export function closedTarget(): string {
+  return `127.0.0.2:${nextClosed++}`;
 }

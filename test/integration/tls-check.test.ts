@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateAuthority } from '../../src/tls/ca.js';
 import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
-import { closedPort, serve, serverCredentials, silentServer, testCa, tlsServer } from '../helpers/tls-servers.js';
+import { closedTarget, serve, serverCredentials, silentServer, testCa, tlsServer } from '../helpers/tls-servers.js';
 
 const DAY = 86_400_000;
 
@@ -40,14 +40,14 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     const silent = await silentServer();
     servers.push(silent.server);
     ports.silent = silent.port;
-    ports.closed = await closedPort();
   });
   afterAll(() => {
     for (const s of servers) s.close();
     cleanup();
   });
 
-  const target = (label: string) => `127.0.0.1:${ports[label]}`;
+  const closed = closedTarget();
+  const target = (label: string) => (label === 'closed' ? closed : `127.0.0.1:${ports[label]}`);
 
   it('a valid certificate is OK (exit 0), with the documented JSON', async () => {
     const { code, json } = await check([target('valid')]);
@@ -97,8 +97,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
         many[i] = `127.0.0.1:${port}`;
       }
     }
-    // Closed ports last, so that no server started after them can take one.
-    for (let i = 3; i < 200; i += 4) many[i] = `127.0.0.1:${await closedPort()}`;
+    for (let i = 3; i < 200; i += 4) many[i] = closedTarget();
     const file = join(home, 'targets.txt');
     writeFileSync(file, `# two hundred\n${many.join('\n')}\n`);
     const { code, json } = await check(['--targets-file', file, '--timeout', '2s']);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
 import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
 import { describeWith } from '../helpers/system.js';
+import { closedTarget } from '../helpers/tls-servers.js';
 
 const openssl = (args: string[], input?: string) => spawnSync('openssl', args, { input, encoding: 'utf8' });
 
@@ -264,11 +265,7 @@ describeWith(['openssl'], 'tls inspect of a live server', () => {
   });
 
   it('an unreachable port is exit 5, not a hang', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const p = (closed.address() as { port: number }).port;
-    closed.close();
-    const got = await runBin(['tls', 'inspect', `127.0.0.1:${p}`, '--timeout', '2'], { env });
+    const got = await runBin(['tls', 'inspect', closedTarget(), '--timeout', '2'], { env });
     expect(got.code).toBe(5);
   });
 });
