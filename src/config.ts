@@ -1,6 +1,7 @@
 import { FailedError } from './errors.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from './fs.js';
 import { configFile, type KeysmithPaths } from './paths.js';
+import type { ProviderConfig } from './oauth/providers.js';
 import type { BackendName } from './vault/types.js';
 
 /** Where the file vault's age identity is kept. */
@@ -10,6 +11,8 @@ export type IdentityStore = 'keychain' | 'passphrase' | 'env';
 export interface KeysmithConfig {
   vault?: BackendName;
   fileIdentity?: IdentityStore;
+  /** OAuth providers by name (settings only; secrets and tokens live in the vault). */
+  oauth?: Record<string, ProviderConfig>;
 }
 
 export async function readConfig(paths: KeysmithPaths): Promise<KeysmithConfig> {

@@ -1,0 +1,89 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../../errors.js';
+import { discover } from '../../../oauth/client.js';
+import { getProvider, listProviders, preset, saveProvider, validateProviderName, type Grant, type ProviderConfig } from '../../../oauth/providers.js';
+import { readTokens, tokenRecordName, writeTokens } from '../../../oauth/tokens.js';
+import { readAll } from '../../io.js';
+import { table } from '../../output.js';
+import type { ContextFor } from '../../program.js';
+
+interface AddFlags {
+  issuer?: string;
+  clientId: string;
+  scope?: string;
+  clientSecretStdin: boolean;
+  audience?: string;
+  grant?: Grant;
+  preset?: string;
+}
+
+export function addCommand(contextFor: ContextFor): Command {
+  return new Command('add')
+    .description('add an OAuth 2.0 / OpenID Connect provider (discovered now; settings in config, secrets in the vault)')
+    .argument('<name>', 'provider name, e.g. corp')
+    .option('--issuer <url>', 'issuer URL (OIDC discovery / RFC 8414)')
+    .option('--preset <preset>', 'github, gitlab, google or microsoft[:tenant]')
+    .requiredOption('--client-id <id>', 'client ID')
+    .option('--scope <scopes>', 'scopes (default: openid profile offline_access, or the preset\'s)')
+    .option('--client-secret-stdin', 'read the client secret from stdin (confidential clients, client credentials)', false)
+    .option('--audience <api>', 'audience / resource to request')
+    .addOption(new Option('--grant <grant>', 'how tokens are obtained').choices(['auth-code', 'device', 'client-credentials']))
+    .addHelpText('after', `
+Examples:
+  $ keysmith oauth add corp --issuer https://login.example.com --client-id cli-app
+  $ keysmith oauth add gh --preset github --client-id Iv1.abc
+  $ printf %s "$SECRET" | keysmith oauth add ci --issuer https://login.example.com --client-id ci --client-secret-stdin --grant client-credentials`)
+    .action(async (name: string, flags: AddFlags, command: Command) => {
+      const ctx = contextFor(command);
+      validateProviderName(name);
+      if (!!flags.issuer === !!flags.preset) throw new UsageError('give --issuer URL or --preset NAME');
+      const p = flags.preset ? preset(flags.preset) : undefined;
+      const issuer = flags.issuer ?? p!.issuer;
+      const server = p?.server ?? (await discover(issuer, flags.clientId));
+      const grant: Grant = flags.grant ?? (flags.clientSecretStdin && !server.authorization_endpoint ? 'client-credentials' : 'auth-code');
+      const secret = flags.clientSecretStdin ? (await readAll(ctx.io.stdin)).toString('utf8').replace(/\r?\n$/, '') : undefined;
+      if (flags.clientSecretStdin && !secret) throw new UsageError('--client-secret-stdin: stdin was empty');
+      if (grant === 'client-credentials' && !secret) throw new UsageError('client credentials need --client-secret-stdin');
+      const provider: ProviderConfig = {
+        issuer, clientId: flags.clientId, scope: flags.scope ?? p?.scope ?? (grant === 'client-credentials' ? '' : 'openid profile offline_access'),
+        grant, ...(flags.audience ? { audience: flags.audience } : {}), ...(flags.preset ? { preset: flags.preset } : {}), server,
+      };
+      const { vault } = await ctx.openVault();
+      if (secret) await writeTokens(vault, name, { ...(await readTokens(vault, name)), clientSecret: secret }, ctx.now());
+      await saveProvider(ctx.paths, name, provider);
+      if (ctx.flags.json) return ctx.json({ name, issuer, clientId: provider.clientId, grant, scope: provider.scope });
+      await ctx.status(`added ${name} (${issuer}, ${grant})${grant === 'client-credentials' ? '' : `; log in with: keysmith oauth login ${name}`}`);
+    });
+}
+
+export function listCommand(contextFor: ContextFor): Command {
+  return new Command('list')
+    .description('list OAuth providers')
+    .addHelpText('after', `
+Example:
+  $ keysmith oauth list --json   # [{name, issuer, clientId, grant, scope}]`)
+    .action(async (_flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const rows = Object.entries(await listProviders(ctx.paths)).map(([name, p]) => ({ name, issuer: p.issuer, clientId: p.clientId, grant: p.grant, scope: p.scope }));
+      if (ctx.flags.json) return ctx.json(rows);
+      if (rows.length === 0) return ctx.status('no providers: keysmith oauth add NAME --issuer URL --client-id ID');
+      await ctx.out(table(['NAME', 'GRANT', 'ISSUER', 'CLIENT'], rows.map((r) => [r.name, r.grant, r.issuer, r.clientId])));
+    });
+}
+
+export function removeCommand(contextFor: ContextFor): Command {
+  return new Command('remove')
+    .description('forget a provider, its client secret and tokens (use logout first to revoke them)')
+    .argument('<name>', 'provider name')
+    .addHelpText('after', `
+Example:
+  $ keysmith oauth logout corp && keysmith oauth remove corp`)
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      await getProvider(ctx.paths, name);
+      const { vault } = await ctx.openVault();
+      await vault.delete(tokenRecordName(name));
+      await saveProvider(ctx.paths, name, undefined);
+      await ctx.status(`removed ${name}`);
+    });
+}

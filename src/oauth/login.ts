@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { AuthError, FailedError, UsageError } from '../errors.js';
+import type { Vault } from '../vault/types.js';
+import { clientFor, loadClient, oauthError } from './client.js';
+import type { ProviderConfig } from './providers.js';
+import { fromResponse, readTokens, writeTokens, type StoredTokens } from './tokens.js';
+
+export interface LoginOptions {
+  device: boolean;
+  /** Print the URL instead of opening a browser. */
+  noBrowser: boolean;
+  port: number;
+  timeoutMs: number;
+  now: () => Date;
+  /** Lines for the person logging in (stderr). */
+  tell: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const page = (title: string, text: string) =>
+  `<!doctype html><meta charset="utf-8"><title>keysmith: ${title}</title><body style="font-family:sans-serif;margin:4em auto;max-width:32em"><h1>${title}</h1><p>${text}</p></body>`;
+
+/** Whether a browser can be opened here: a terminal and, on Linux, a display. */
+export function canOpenBrowser(env: NodeJS.ProcessEnv, tty: boolean): boolean {
+  if (!tty) return false;
+  return process.platform !== 'linux' || !!(env.DISPLAY || env.WAYLAND_DISPLAY || env.BROWSER);
+}
+
+function openBrowser(url: string, env: NodeJS.ProcessEnv): void {
+  const [cmd, args] = env.BROWSER ? [env.BROWSER, [url]] : process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+const isLoopback = (address: string | undefined) => !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+
+/**
+ * Authorization code with PKCE (S256) to a one-shot listener on 127.0.0.1 (RFC 8252): state and
+ * nonce checked, the ID token validated by openid-client. A callback with a wrong state is
+ * answered 400 and the listener keeps waiting, until the timeout.
+ */
+async function authorizationCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
+  const oidc = await loadClient();
+  const client = await clientFor(provider, secret);
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const openid = provider.scope.split(/\s+/).includes('openid');
+  const nonce = openid ? oidc.randomNonce() : undefined;
+  let settle!: { resolve: (url: URL) => void; reject: (err: Error) => void };
+  const callback = new Promise<URL>((resolve, reject) => (settle = { resolve, reject }));
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    const send = (status: number, title: string, text: string) => res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(page(title, text));
+    if (!isLoopback(req.socket.remoteAddress)) return send(403, 'Refused', 'Only this machine may answer.');
+    if (url.pathname !== '/callback') return send(404, 'Not found', '');
+    if (url.searchParams.get('state') !== state) return send(400, 'Login failed', 'The response does not belong to this login (state mismatch). You can close this page.');
+    const error = url.searchParams.get('error');
+    if (error) {
+      send(400, 'Login failed', `The provider said: ${error}. You can close this page.`);
+      return settle.reject(new AuthError(`the provider refused the login (${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''})`, undefined, 'ERR_OAUTH_REJECTED'));
+    }
+    send(200, 'Logged in', 'keysmith has your login. You can close this page.');
+    settle.resolve(url);
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(o.port, '127.0.0.1', resolve));
+  const redirectUri = `http://127.0.0.1:${(server.address() as { port: number }).port}/callback`;
+  const params: Record<string, string> = {
+    redirect_uri: redirectUri,
+    scope: provider.scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  };
+  if (nonce) params.nonce = nonce;
+  if (provider.scope.split(/\s+/).includes('offline_access')) params.prompt = 'consent';
+  if (provider.audience) params.audience = provider.audience;
+  const url = oidc.buildAuthorizationUrl(client, params).href;
+  const timer = setTimeout(() => settle.reject(new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, { hint: 'try again, or --device' }, 'ERR_OAUTH_TIMEOUT')), o.timeoutMs);
+  try {
+    if (o.noBrowser) o.tell(`Open this URL to log in:\n${url}`);
+    else {
+      o.tell(`Opening the browser to log in (or open ${url})`);
+      openBrowser(url, o.env);
+    }
+    const current = await callback;
+    try {
+      return await oidc.authorizationCodeGrant(client, current, { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}), idTokenExpected: openid });
+    } catch (err) {
+      throw oauthError(err, 'the login');
+    }
+  } finally {
+    clearTimeout(timer);
+    server.close();
+    server.closeAllConnections?.();
+  }
+}
+
+/** RFC 8628: shows the code and URL, then polls as the provider says (interval, slow_down). */
+async function deviceCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
+  if (!provider.server.device_authorization_endpoint) throw new UsageError('this provider offers no device flow', { hint: 'log in without --device' }, 'ERR_OAUTH_NO_DEVICE');
+  const oidc = await loadClient();
+  const client = await clientFor(provider, secret);
+  try {
+    const d = await oidc.initiateDeviceAuthorization(client, { scope: provider.scope, ...(provider.audience ? { audience: provider.audience } : {}) });
+    o.tell(`To log in, open ${d.verification_uri} and enter the code ${d.user_code}${d.verification_uri_complete ? `\n(or open ${d.verification_uri_complete})` : ''}`);
+    const signal = AbortSignal.timeout(Math.min(o.timeoutMs, (d.expires_in ?? 600) * 1000));
+    return await oidc.pollDeviceAuthorizationGrant(client, d, undefined, { signal });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') {
+      throw new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, undefined, 'ERR_OAUTH_TIMEOUT');
+    }
+    throw oauthError(err, 'the device login');
+  }
+}
+
+/** Logs in and stores the tokens in the vault (`oauth/<name>`). */
+export async function login(vault: Vault, name: string, provider: ProviderConfig, o: LoginOptions): Promise<StoredTokens> {
+  const previous = await readTokens(vault, name);
+  if (provider.grant === 'client-credentials') throw new UsageError(`${name} uses client credentials: there is no login; keysmith oauth token ${name} fetches a token`);
+  const response = o.device || provider.grant === 'device' ? await deviceCode(provider, previous.clientSecret, o) : await authorizationCode(provider, previous.clientSecret, o);
+  const token = fromResponse({ ...(previous.clientSecret ? { clientSecret: previous.clientSecret } : {}) }, response, o.now());
+  await writeTokens(vault, name, token, o.now());
+  return token;
+}
