@@ -44,6 +44,8 @@ const isLoopback = (address: string | undefined) => !!address && (address === ':
 async function authorizationCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
   const oidc = await loadClient();
   const client = await clientFor(provider, secret);
+  // Check the ID token's signature too (against the provider's JWKS), not only its claims.
+  if (provider.server.jwks_uri) oidc.enableNonRepudiationChecks(client);
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const openid = provider.scope.split(/\s+/).includes('openid');
@@ -102,6 +104,7 @@ async function deviceCode(provider: ProviderConfig, secret: string | undefined, 
   if (!provider.server.device_authorization_endpoint) throw new UsageError('this provider offers no device flow', { hint: 'log in without --device' }, 'ERR_OAUTH_NO_DEVICE');
   const oidc = await loadClient();
   const client = await clientFor(provider, secret);
+  if (provider.server.jwks_uri) oidc.enableNonRepudiationChecks(client);
   try {
     const d = await oidc.initiateDeviceAuthorization(client, { scope: provider.scope, ...(provider.audience ? { audience: provider.audience } : {}) });
     o.tell(`To log in, open ${d.verification_uri} and enter the code ${d.user_code}${d.verification_uri_complete ? `\n(or open ${d.verification_uri_complete})` : ''}`);

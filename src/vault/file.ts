@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FailedError, NotFoundError, UsageError } from '../errors.js';
 import { ensurePrivateDir, exists, readIfExists, withFileLock, writeFileAtomic } from '../fs.js';
@@ -38,6 +39,12 @@ export async function openDocument(bytes: Uint8Array, identities: string[], wher
   return parseDocument(await ageDecrypt(bytes, { identities }, `the vault file ${where}`), where);
 }
 
+/** Identifies one state of the file: an atomic rename gives a new inode, a rewrite a new mtime or size. */
+async function fileVersion(path: string): Promise<string> {
+  const s = await stat(path).catch(() => undefined);
+  return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : 'absent';
+}
+
 export const missingIdentity = (path: string) =>
   new UsageError(`cannot open the file vault ${path}: no identity`, {
     hint: 'set KEYSMITH_AGE_IDENTITY (an AGE-SECRET-KEY-1… or a file of them), or KEYSMITH_SESSION from `keysmith vault unlock`',
@@ -52,6 +59,7 @@ export const emptyDocument = (): VaultDocument => ({ format: 'keysmith-vault', v
  */
 export class FileVault implements Vault {
   private doc: VaultDocument | undefined;
+  private version: string | undefined;
   private identity: LoadedIdentity | undefined;
 
   constructor(readonly path: string, private readonly ctx: IdentityContext) {}
@@ -97,10 +105,13 @@ export class FileVault implements Vault {
     return { backend: 'file', location: this.path, writable: true };
   }
 
+  /** The decrypted document, read again whenever the file changed (another process may have written). */
   private async load(): Promise<VaultDocument> {
-    if (this.doc) return this.doc;
+    const version = await fileVersion(this.path);
+    if (this.doc && version === this.version) return this.doc;
     const bytes = await readIfExists(this.path);
     this.doc = bytes ? await this.decrypt(bytes) : emptyDocument();
+    this.version = version;
     return this.doc;
   }
 
@@ -128,6 +139,7 @@ export class FileVault implements Vault {
         await writeFileAtomic(this.path, sealed, { overwrite: true });
       }
       this.doc = doc;
+      this.version = await fileVersion(this.path);
       return result;
     });
   }

@@ -13,6 +13,10 @@ export interface TestProvider {
   grants: Record<string, number>;
   /** Answer the next N device-code polls with slow_down (a fault the client must honour). */
   slowDown(n: number): void;
+  /** Corrupt the signature of the next ID token the provider issues. */
+  tamperNextIdToken(): void;
+  /** Revokes a token at the provider, as an administrator would. */
+  revoke(token: string): Promise<void>;
   introspect(token: string): Promise<{ active: boolean }>;
   close(): Promise<void>;
   /** Stops answering (connections refused) until `resume`. */
@@ -64,6 +68,7 @@ export async function startProvider(dir: string): Promise<TestProvider> {
   provider.on('grant.success', count);
   provider.on('grant.error', count);
   let slow = 0;
+  let tamper = false;
   // Fault injection: the next token requests answer slow_down (only the device poll runs then).
   provider.use(async (ctx: { method: string; path: string; status: number; body: unknown }, next: () => Promise<void>) => {
     if (slow > 0 && ctx.method === 'POST' && ctx.path === '/token') {
@@ -73,11 +78,21 @@ export async function startProvider(dir: string): Promise<TestProvider> {
       return;
     }
     await next();
+    const body = ctx.body as { id_token?: string } | undefined;
+    if (tamper && ctx.path === '/token' && body?.id_token) {
+      tamper = false;
+      const [h, p, sig] = body.id_token.split('.');
+      ctx.body = { ...body, id_token: `${h}.${p}.${sig!.startsWith('A') ? 'B' : 'A'}${sig!.slice(1)}` };
+    }
   });
   server.on('request', provider.callback());
   return {
     issuer, caFile, ca: ca.certificatePem, grants,
     slowDown: (n) => void (slow = n),
+    tamperNextIdToken: () => void (tamper = true),
+    async revoke(token) {
+      await fetchJson(`${issuer}/token/revocation`, ca.certificatePem, 'POST', `token=${encodeURIComponent(token)}&client_id=cli`, '').catch(() => undefined);
+    },
     async introspect(token) {
       const res = await fetchJson(`${issuer}/token/introspection`, ca.certificatePem, 'POST', `token=${encodeURIComponent(token)}`, 'Basic ' + Buffer.from('ci:ci-secret-value').toString('base64'));
       return res as { active: boolean };
@@ -89,10 +104,15 @@ export async function startProvider(dir: string): Promise<TestProvider> {
 
 function fetchJson(url: string, ca: string, method: string, body: string, auth: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method, ca, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth } }, (res) => {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (auth) headers.authorization = auth;
+    const req = httpsRequest(url, { method, ca, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve(text ? JSON.parse(text) : {});
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -117,8 +137,9 @@ export async function actAsUser(start: string, ca: string, user = 'alice'): Prom
       body = undefined;
       continue;
     }
-    const form = /<form[^>]*action="([^"]*)"[^>]*method="post"/i.exec(res.body);
-    if (!form || url.startsWith('http://127.0.0.1')) return { url, status: res.status, body: res.body };
+    const formTag = /<form[^>]*>/i.exec(res.body)?.[0];
+    const action = formTag && /method="post"/i.test(formTag) ? /action="([^"]*)"/i.exec(formTag)?.[1] : undefined;
+    if (action === undefined || url.startsWith('http://127.0.0.1')) return { url, status: res.status, body: res.body };
     const fields = new URLSearchParams();
     for (const [tag] of res.body.matchAll(/<input[^>]*>/gi)) {
       const name = /name="([^"]+)"/.exec(tag)?.[1];
@@ -126,7 +147,7 @@ export async function actAsUser(start: string, ca: string, user = 'alice'): Prom
     }
     if (fields.has('login')) fields.set('login', user);
     if (fields.has('password')) fields.set('password', 'any');
-    url = new URL(form[1]!.replace(/&amp;/g, '&'), url).href;
+    url = new URL(action.replace(/&amp;/g, '&'), url).href;
     method = 'POST';
     body = fields.toString();
   }

@@ -58,4 +58,122 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
     expect(status.stdout).not.toContain(token.stdout);
     expect(login.stderr + token.stderr + status.stderr).not.toContain(token.stdout);
   });
+
+  it('refresh: one round trip when the token would expire within --min-valid; the refresh token rotates', async () => {
+    const before = JSON.parse((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout);
+    const refreshes = provider.grants.refresh_token ?? 0;
+    const got = await runBin(['oauth', 'token', 'corp', '--min-valid', '2h', '--json'], { env });
+    expect(got.code, got.stderr).toBe(0);
+    const json = JSON.parse(got.stdout);
+    expect(json.refreshed).toBe(true);
+    expect(json.accessToken).not.toBe(before.value);
+    expect(provider.grants.refresh_token).toBe(refreshes + 1);
+    const after = JSON.parse((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout);
+    expect(after.fields.refresh_token).not.toBe(before.fields.refresh_token);
+    expect((await provider.introspect(json.accessToken)).active).toBe(true);
+    // A cached, valid token: no request at all.
+    expect(JSON.parse((await runBin(['oauth', 'token', 'corp', '--json'], { env })).stdout).refreshed).toBe(false);
+    expect(provider.grants.refresh_token).toBe(refreshes + 1);
+    expect((await runBin(['oauth', 'token', 'corp', '--header'], { env })).stdout).toBe(`Authorization: Bearer ${json.accessToken}`);
+  });
+
+  it('10 concurrent token processes with a stale token cause exactly one refresh', async () => {
+    await new Promise((r) => setTimeout(r, 3100)); // the 1 h token now has under 3597 s left; a new one keeps more for 3 s
+    const refreshes = provider.grants.refresh_token ?? 0;
+    const runs = await Promise.all(Array.from({ length: 10 }, () => runBin(['oauth', 'token', 'corp', '--min-valid', '3597s'], { env, timeoutMs: 60_000 })));
+    expect(runs.map((r) => r.code)).toEqual(Array(10).fill(0));
+    expect(new Set(runs.map((r) => r.stdout)).size).toBe(1);
+    expect(provider.grants.refresh_token).toBe(refreshes + 1);
+  });
+
+  it('a wrong state on the callback is refused and the listener keeps waiting', async () => {
+    const login = await loginWith(env, ['corp', '--no-browser'], async (text) => {
+      const url = new URL(/https:\/\/\S+/.exec(text)![0]);
+      const redirect = url.searchParams.get('redirect_uri')!;
+      const forged = await fetch(`${redirect}?code=stolen&state=not-the-state`);
+      expect(forged.status).toBe(400);
+      expect(await forged.text()).toMatch(/state mismatch/);
+      expect((await actAsUser(url.href, provider.ca)).body).toMatch(/Logged in/);
+    });
+    expect(login.code, login.stderr).toBe(0);
+  });
+
+  it('device flow, honouring slow_down', async () => {
+    provider.slowDown(1);
+    const polls = provider.grants['urn:ietf:params:oauth:grant-type:device_code'] ?? 0;
+    const login = await loginWith(env, ['corp', '--device', '--json'], async (text) => {
+      const complete = /\(or open (\S+)\)/.exec(text)?.[1];
+      const uri = complete ?? /open (\S+) and enter the code/.exec(text)![1]!;
+      const done = await actAsUser(uri, provider.ca, 'bob');
+      expect(done.body, done.body.slice(0, 2000)).toMatch(/Sign-in Success|success/i);
+    });
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stderr).toMatch(/enter the code [A-Z-]+/);
+    expect(JSON.parse(login.stdout)).toMatchObject({ name: 'corp', subject: 'bob', refreshToken: true });
+    expect(provider.grants['urn:ietf:params:oauth:grant-type:device_code'] ?? 0).toBeGreaterThanOrEqual(polls + 1);
+  });
+
+  it('client credentials fetch a token when needed, with the secret only in the vault', async () => {
+    const add = await runBin(['oauth', 'add', 'ci', '--issuer', provider.issuer, '--client-id', 'ci', '--client-secret-stdin', '--grant', 'client-credentials'], { env, input: 'ci-secret-value' });
+    expect(add.code, add.stderr).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(join(home, 'ks', 'config.json'), 'utf8')).not.toContain('ci-secret-value');
+    const got = await runBin(['oauth', 'token', 'ci'], { env });
+    expect(got.code, got.stderr).toBe(0);
+    expect((await provider.introspect(got.stdout)).active).toBe(true);
+    expect((await runBin(['oauth', 'login', 'ci'], { env })).code).toBe(2);
+  });
+
+  it('logout revokes at the provider (introspection: inactive) and deletes locally', async () => {
+    const token = (await runBin(['oauth', 'token', 'corp'], { env })).stdout;
+    const out = await runBin(['oauth', 'logout', 'corp', '--json'], { env });
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout).revoked).toEqual(['refresh_token', 'access_token']);
+    expect((await provider.introspect(token)).active).toBe(false);
+    expect(JSON.parse((await runBin(['oauth', 'status', 'corp', '--json'], { env })).stdout)[0].loggedIn).toBe(false);
+    const after = await runBin(['oauth', 'token', 'corp'], { env });
+    expect(after.code).toBe(4);
+    expect(after.stderr).toMatch(/keysmith oauth login corp/);
+  });
+
+  it('a refresh token the provider rejects is exit 4 with "run keysmith oauth login"', async () => {
+    await loginWith(env, ['corp', '--no-browser'], async (text) => actAsUser(/https:\/\/\S+/.exec(text)![0], provider.ca));
+    const refresh = JSON.parse((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout).fields.refresh_token;
+    await provider.revoke(refresh);
+    const got = await runBin(['oauth', 'token', 'corp', '--min-valid', '2h'], { env });
+    expect(got.code).toBe(4);
+    expect(got.stderr).toMatch(/run keysmith oauth login corp/);
+    expect(got.stderr).not.toContain(refresh);
+  });
+
+  it('a tampered ID token signature is refused (exit 4) and nothing is stored', async () => {
+    const before = JSON.parse((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout);
+    provider.tamperNextIdToken();
+    const login = await loginWith(env, ['corp', '--no-browser'], async (text) => actAsUser(/https:\/\/\S+/.exec(text)![0], provider.ca));
+    expect(login.code).toBe(4);
+    expect(login.stderr).toMatch(/signature|validation/i);
+    const after = JSON.parse((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout);
+    expect(after.value).toBe(before.value);
+  });
+
+  it('an issuer that does not match its discovery document is refused', async () => {
+    const got = await runBin(['oauth', 'add', 'wrong', '--issuer', provider.issuer.replace('127.0.0.1', 'localhost'), '--client-id', 'cli'], { env });
+    expect(got.code).toBe(4);
+    expect(got.stderr).toMatch(/issuer/i);
+  });
+
+  it('login times out cleanly', async () => {
+    const got = await runBin(['oauth', 'login', 'corp', '--no-browser', '--timeout', '1s'], { env });
+    expect(got.code).toBe(1);
+    expect(got.stderr).toMatch(/no login within 1 s/);
+  });
+
+  it('a provider that is down is exit 5', async () => {
+    await provider.close();
+    const got = await runBin(['oauth', 'token', 'corp', '--min-valid', '2h'], { env });
+    expect(got.code).toBe(5);
+    expect(got.stderr).toMatch(/cannot reach the provider/);
+    const add = await runBin(['oauth', 'add', 'down', '--issuer', provider.issuer, '--client-id', 'cli'], { env });
+    expect(add.code).toBe(5);
+  });
 });
