@@ -31,6 +31,7 @@ describe('keysmith (built bin), file vault', () => {
       ['tls', 'ca', 'create'], ['tls', 'ca', 'list'], ['tls', 'ca', 'show'], ['tls', 'ca', 'export'], ['tls', 'ca', 'trust'], ['tls', 'ca', 'untrust'],
       ['tls', 'issue'], ['tls', 'csr'], ['tls', 'sign'], ['tls', 'inspect'], ['tls', 'check'], ['tls', 'export'],
       ['ssh', 'keygen'], ['ssh', 'list'], ['ssh', 'show'], ['ssh', 'fingerprint'], ['ssh', 'import'], ['ssh', 'hosts', 'add'], ['ssh', 'deploy'], ['ssh', 'rotate'],
+      ['oauth', 'add'], ['oauth', 'list'], ['oauth', 'remove'], ['oauth', 'login'], ['oauth', 'token'], ['oauth', 'status'], ['oauth', 'logout'],
       ['exec'], ['inject'], ['completion']]) {
       const h = await run([...sub, '--help']);
       expect(h.code, sub.join(' ')).toBe(0);
