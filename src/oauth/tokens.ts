@@ -141,3 +141,15 @@ export async function logout(vault: Vault, name: string, provider: ProviderConfi
 export function requireGrant(provider: ProviderConfig, grants: string[], action: string): void {
   if (!grants.includes(provider.grant)) throw new UsageError(`${action} is not for a ${provider.grant} provider`);
 }
+
+/**
+ * The `ks://oauth/NAME` resolver for exec and inject: a fresh access token (refreshed as
+ * `keysmith oauth token` would), not the stored one.
+ */
+export function oauthResolver(vault: Vault, o: TokenOptions & { provider: (name: string) => Promise<ProviderConfig> }) {
+  return async (recordName: string): Promise<string> => {
+    const name = recordName.replace(/^oauth\//, '');
+    const { token } = await accessToken(vault, name, await o.provider(name), o);
+    return token.accessToken!;
+  };
+}

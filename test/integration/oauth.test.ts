@@ -113,6 +113,15 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
     expect(provider.grants['urn:ietf:params:oauth:grant-type:device_code'] ?? 0).toBeGreaterThanOrEqual(polls + 1);
   });
 
+  it('ks://oauth/NAME gives exec and inject a valid access token, masked in the output', async () => {
+    const token = (await runBin(['oauth', 'token', 'corp'], { env })).stdout;
+    const exec = await runBin(['exec', '--env', 'T=ks://oauth/corp', '--', process.execPath, '-e', 'console.log(process.env.T.length, process.env.T)'], { env });
+    expect(exec.code, exec.stderr).toBe(0);
+    expect(exec.stdout).toBe(`${token.length} ***\n`);
+    const inject = await runBin(['inject'], { env, input: 'Authorization: Bearer {{ ks://oauth/corp }}' });
+    expect(inject.stdout).toBe(`Authorization: Bearer ${token}`);
+  });
+
   it('client credentials fetch a token when needed, with the secret only in the vault', async () => {
     const add = await runBin(['oauth', 'add', 'ci', '--issuer', provider.issuer, '--client-id', 'ci', '--client-secret-stdin', '--grant', 'client-credentials'], { env, input: 'ci-secret-value' });
     expect(add.code, add.stderr).toBe(0);

@@ -5,6 +5,7 @@ import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-fil
 import { referenceOrName, resolveReferences } from '../../../refs/references.js';
 import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../program.js';
+import { resolvers } from './resolvers.js';
 
 interface ExecFlags {
   env: string[];
@@ -52,7 +53,7 @@ Examples:
       const secrets = new Map<string, Buffer>();
       if (refs.size > 0) {
         const { vault } = await ctx.openVault();
-        const values = await resolveReferences(vault, [...refs.values()]);
+        const values = await resolveReferences(vault, [...refs.values()], resolvers(ctx, vault));
         for (const [name, ref] of refs) secrets.set(name, values.get(ref.text)!);
       }
       const result = await execWithSecrets({

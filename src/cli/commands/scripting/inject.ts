@@ -4,6 +4,7 @@ import { renderTemplate, templateReferences } from '../../../refs/inject.js';
 import { resolveReferences } from '../../../refs/references.js';
 import { readAll } from '../../io.js';
 import type { ContextFor } from '../../program.js';
+import { resolvers } from './resolvers.js';
 
 export function injectCommand(contextFor: ContextFor): Command {
   return new Command('inject')
@@ -22,7 +23,11 @@ Examples:
       const ctx = contextFor(command);
       const template = flags.in ? await readUserFile(flags.in) : await readAll(ctx.io.stdin);
       const refs = templateReferences(template);
-      const values = refs.length > 0 ? await resolveReferences((await ctx.openVault()).vault, refs) : new Map<string, Buffer>();
+      let values = new Map<string, Buffer>();
+      if (refs.length > 0) {
+        const { vault } = await ctx.openVault();
+        values = await resolveReferences(vault, refs, resolvers(ctx, vault));
+      }
       const output = renderTemplate(template, values);
       if (flags.out) {
         await writeFileAtomic(flags.out, output, { overwrite: flags.force });
