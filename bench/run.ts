@@ -1,6 +1,7 @@
 // npm run bench: builds, then measures keysmith against its peers in one run and prints medians and ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { report } from './lib.js';
+import { oauthBenchmarks } from './oauth.js';
 import { scriptingBenchmarks } from './scripting.js';
 import { sshBenchmarks } from './ssh.js';
 import { tlsBenchmarks } from './tls.js';
@@ -19,6 +20,10 @@ if (!only || only === 'ssh') {
   const t = await sshBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
+}
+if (!only || only === 'oauth') {
+  const t = await oauthBenchmarks();
+  rows.push(...t.rows);
 }
 if (!only || only === 'tls') {
   const t = await tlsBenchmarks();

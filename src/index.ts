@@ -41,3 +41,7 @@ export { connect, parseTarget, type Target, type Credentials } from './ssh/conne
 export { deployKey } from './ssh/deploy.js';
 export { rotateKey, type RotateResult } from './ssh/rotate.js';
 export { loadKey, listKeys, type ManagedKey } from './ssh/store.js';
+export { accessToken, logout, readTokens, type StoredTokens } from './oauth/tokens.js';
+export { login } from './oauth/login.js';
+export { discover } from './oauth/client.js';
+export { getProvider, listProviders, saveProvider, preset, type ProviderConfig } from './oauth/providers.js';
