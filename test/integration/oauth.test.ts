@@ -57,6 +57,10 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
     expect(JSON.parse(status.stdout)[0]).toMatchObject({ name: 'corp', loggedIn: true, subject: 'alice', refreshToken: true });
     expect(status.stdout).not.toContain(token.stdout);
     expect(login.stderr + token.stderr + status.stderr).not.toContain(token.stdout);
+    // Nowhere in a plain file either: only the age-encrypted vault holds it.
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const walk = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? walk(join(d, f)) : [join(d, f)]));
+    for (const f of walk(join(home, 'ks'))) expect(readFileSync(f, 'latin1'), f).not.toContain(token.stdout);
   });
 
   it('refresh: one round trip when the token would expire within --min-valid; the refresh token rotates', async () => {
