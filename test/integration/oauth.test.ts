@@ -175,6 +175,13 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
     expect(got.stderr).toMatch(/issuer/i);
   });
 
+  it('bad input to add is a usage error and adds nothing', async () => {
+    for (const args of [['--issuer', 'not-a-url'], ['--issuer', 'http://127.0.0.1:1/'], ['--preset', 'myspace'], []]) {
+      expect((await runBin(['oauth', 'add', 'bad', '--client-id', 'x', ...args], { env })).code, args.join(' ')).toBe(2);
+    }
+    expect(JSON.parse((await runBin(['oauth', 'list', '--json'], { env })).stdout).map((p: { name: string }) => p.name)).not.toContain('bad');
+  });
+
   it('login times out cleanly', async () => {
     const got = await runBin(['oauth', 'login', 'corp', '--no-browser', '--timeout', '1s'], { env });
     expect(got.code).toBe(1);

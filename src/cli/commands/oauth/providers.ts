@@ -39,6 +39,7 @@ Examples:
       if (!!flags.issuer === !!flags.preset) throw new UsageError('give --issuer URL or --preset NAME');
       const p = flags.preset ? preset(flags.preset) : undefined;
       const issuer = flags.issuer ?? p!.issuer;
+      if (!URL.canParse(issuer) || new URL(issuer).protocol !== 'https:') throw new UsageError(`--issuer: expected an https:// URL, got ${JSON.stringify(issuer)}`);
       const server = p?.server ?? (await discover(issuer, flags.clientId));
       const grant: Grant = flags.grant ?? (flags.clientSecretStdin && !server.authorization_endpoint ? 'client-credentials' : 'auth-code');
       const secret = flags.clientSecretStdin ? (await readAll(ctx.io.stdin)).toString('utf8').replace(/\r?\n$/, '') : undefined;
