@@ -15,6 +15,8 @@ export interface LoginOptions {
   now: () => Date;
   /** Lines for the person logging in (stderr). */
   tell: (line: string) => void;
+  /** stderr is a terminal: the device flow also draws its URL as a QR code. */
+  terminal?: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -108,6 +110,7 @@ async function deviceCode(provider: ProviderConfig, secret: string | undefined, 
   try {
     const d = await oidc.initiateDeviceAuthorization(client, { scope: provider.scope, ...(provider.audience ? { audience: provider.audience } : {}) });
     o.tell(`To log in, open ${d.verification_uri} and enter the code ${d.user_code}${d.verification_uri_complete ? `\n(or open ${d.verification_uri_complete})` : ''}`);
+    if (o.terminal) o.tell(await qrCode(d.verification_uri_complete ?? d.verification_uri));
     const signal = AbortSignal.timeout(Math.min(o.timeoutMs, (d.expires_in ?? 600) * 1000));
     return await oidc.pollDeviceAuthorizationGrant(client, d, undefined, { signal });
   } catch (err) {
@@ -116,6 +119,12 @@ async function deviceCode(provider: ProviderConfig, secret: string | undefined, 
     }
     throw oauthError(err, 'the device login');
   }
+}
+
+/** A QR code of a URL in terminal block characters, for a phone to scan. */
+export async function qrCode(url: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
+  return QRCode.toString(url, { type: 'terminal', small: true });
 }
 
 /** Logs in and stores the tokens in the vault (`oauth/<name>`). */

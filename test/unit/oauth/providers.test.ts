@@ -20,3 +20,12 @@ it('opens a browser only with a terminal and, on Linux, a display', () => {
     expect(canOpenBrowser({ BROWSER: 'firefox' }, true)).toBe(true);
   }
 });
+
+it('draws a QR code of the verification URL for a terminal', async () => {
+  const { qrCode } = await import('../../../src/oauth/login.js');
+  const art = await qrCode('https://login.example.com/device?user_code=ABCD-EFGH');
+  const lines = art.trim().split('\n');
+  expect(lines.length).toBeGreaterThan(10);
+  expect(art).toMatch(/[█▀▄]/);
+  expect(await qrCode('https://other.example')).not.toBe(art);
+});

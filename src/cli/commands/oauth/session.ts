@@ -28,6 +28,7 @@ Examples:
       const { vault } = await ctx.openVault();
       const t = await login(vault, name, provider, {
         device, noBrowser, port: Number(flags.port), timeoutMs: parseDuration(flags.timeout, '--timeout'), now: ctx.now, env: ctx.env,
+        terminal: ctx.io.isTTY.stderr && !ctx.flags.quiet,
         tell: (line) => void ctx.io.stderr.write(`${line}\n`),
       });
       if (ctx.flags.json) return ctx.json({ name, subject: t.subject ?? null, scope: t.scope ?? null, expiresAt: t.expiresAt ?? null, refreshToken: !!t.refreshToken });
