@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AuthError, UsageError } from '../errors.js';
+import { AuthError } from '../errors.js';
 import { ensurePrivateDir, withFileLock } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { findSecret } from '../vault/secrets.js';
@@ -138,9 +138,6 @@ export async function logout(vault: Vault, name: string, provider: ProviderConfi
   return { revoked, notRevoked };
 }
 
-export function requireGrant(provider: ProviderConfig, grants: string[], action: string): void {
-  if (!grants.includes(provider.grant)) throw new UsageError(`${action} is not for a ${provider.grant} provider`);
-}
 
 /**
  * The `ks://oauth/NAME` resolver for exec and inject: a fresh access token (refreshed as

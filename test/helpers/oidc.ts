@@ -19,8 +19,6 @@ export interface TestProvider {
   revoke(token: string): Promise<void>;
   introspect(token: string): Promise<{ active: boolean }>;
   close(): Promise<void>;
-  /** Stops answering (connections refused) until `resume`. */
-  pause(): Promise<void>;
 }
 
 /**
@@ -98,7 +96,6 @@ export async function startProvider(dir: string): Promise<TestProvider> {
       return res as { active: boolean };
     },
     close: () => new Promise((r) => server.close(() => r())),
-    pause: () => new Promise((r) => server.close(() => r())),
   };
 }
 
