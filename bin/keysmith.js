@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 // Thin shim: the CLI lives in the bundled build (npm run build) so start-up stays cheap.
-import { main } from '../dist/cli.js';
-
-process.exitCode = await main(process.argv.slice(2));
+// `--version` alone is answered here, without loading the CLI: scripts call it as a health check.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { main } = await import('../dist/cli.js');
+  process.exitCode = await main(args);
+}
