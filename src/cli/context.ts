@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { resolvePaths, type KeysmithPaths } from '../paths.js';
 import { openVault, type OpenedVault, type VaultOptions } from '../vault/open.js';
-import { write, type IO } from './io.js';
+import { readAll, write, type IO } from './io.js';
 import type { Prompter } from './prompter.js';
 
 /** Global flags, parsed once. */
@@ -40,6 +40,12 @@ export class Context {
       throw new UsageError(`${message}: cannot prompt (${this.whyNoPrompt()}); use ${options.instead}`, undefined, 'ERR_NO_INPUT');
     }
     return this.prompter.password(message, options);
+  }
+
+  /** A secret line from stdin with `fromStdin` (one trailing newline dropped), else a hidden prompt. */
+  async secretInput(fromStdin: boolean, message: string, options: { confirm?: boolean; instead: string }): Promise<string> {
+    if (fromStdin) return (await readAll(this.io.stdin)).toString('utf8').replace(/\r?\n$/, '');
+    return this.askSecret(message, options);
   }
 
   private whyNoPrompt(): string {

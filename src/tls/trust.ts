@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AuthError, UnavailableError, UsageError } from '../errors.js';
+import { exists } from '../fs.js';
 
 const run = promisify(execFile);
 
@@ -27,10 +28,6 @@ const fileName = (caName: string) => `keysmith-${caName}`;
 
 async function has(command: string): Promise<boolean> {
   return run('sh', ['-c', `command -v ${command}`]).then(() => true, () => false);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }
 
 async function exec(command: string, args: string[]): Promise<string> {

@@ -3,7 +3,6 @@ import { UsageError } from '../../../errors.js';
 import { discover } from '../../../oauth/client.js';
 import { getProvider, listProviders, preset, saveProvider, validateProviderName, type Grant, type ProviderConfig } from '../../../oauth/providers.js';
 import { readTokens, tokenRecordName, writeTokens } from '../../../oauth/tokens.js';
-import { readAll } from '../../io.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../program.js';
 
@@ -42,7 +41,7 @@ Examples:
       if (!URL.canParse(issuer) || new URL(issuer).protocol !== 'https:') throw new UsageError(`--issuer: expected an https:// URL, got ${JSON.stringify(issuer)}`);
       const server = p?.server ?? (await discover(issuer, flags.clientId));
       const grant: Grant = flags.grant ?? (flags.clientSecretStdin && !server.authorization_endpoint ? 'client-credentials' : 'auth-code');
-      const secret = flags.clientSecretStdin ? (await readAll(ctx.io.stdin)).toString('utf8').replace(/\r?\n$/, '') : undefined;
+      const secret = flags.clientSecretStdin ? await ctx.secretInput(true, 'Client secret', { instead: '--client-secret-stdin' }) : undefined;
       if (flags.clientSecretStdin && !secret) throw new UsageError('--client-secret-stdin: stdin was empty');
       if (grant === 'client-credentials' && !secret) throw new UsageError('client credentials need --client-secret-stdin');
       const provider: ProviderConfig = {

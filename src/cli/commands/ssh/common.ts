@@ -2,13 +2,6 @@ import { UsageError } from '../../../errors.js';
 import { knownHostsPath } from '../../../ssh/store.js';
 import type { ConnectOptions } from '../../../ssh/connect.js';
 import type { Context } from '../../context.js';
-import { readAll } from '../../io.js';
-
-/** A passphrase from stdin (one line, newline dropped) or a hidden prompt; `flag` names the non-interactive way. */
-export async function askPassphrase(ctx: Context, fromStdin: boolean, message: string, confirm: boolean): Promise<string> {
-  if (fromStdin) return (await readAll(ctx.io.stdin)).toString('utf8').replace(/\r?\n$/, '');
-  return ctx.askSecret(message, { confirm, instead: '--passphrase-stdin' });
-}
 
 export function connectOptions(ctx: Context, flags: { acceptNew?: boolean; knownHosts?: string }): ConnectOptions {
   return { knownHostsPath: flags.knownHosts ?? knownHostsPath(ctx.env), acceptNew: flags.acceptNew ?? false };

@@ -5,7 +5,7 @@ import { deployKey } from '../../../ssh/deploy.js';
 import { parsePublicKeyLine, readPrivateKey } from '../../../ssh/keys.js';
 import { expandPath, loadKey, saveKey } from '../../../ssh/store.js';
 import type { ContextFor } from '../../program.js';
-import { askPassphrase, connectOptions } from './common.js';
+import { connectOptions } from './common.js';
 
 interface DeployFlags {
   identity?: string;
@@ -45,7 +45,7 @@ Examples:
       const credentials: Credentials = { privateKey: pem };
       const { encrypted } = await readPrivateKey(pem, login);
       if (encrypted) {
-        credentials.passphrase = !flags.identity && key.passphrase ? key.passphrase : await askPassphrase(ctx, flags.passphraseStdin, `Passphrase for ${login}`, false);
+        credentials.passphrase = !flags.identity && key.passphrase ? key.passphrase : await ctx.secretInput(flags.passphraseStdin, `Passphrase for ${login}`, { instead: '--passphrase-stdin' });
         await readPrivateKey(pem, login, credentials.passphrase); // wrong passphrase: exit 4 now
       }
       if (ctx.env.SSH_AUTH_SOCK) credentials.agent = ctx.env.SSH_AUTH_SOCK;

@@ -6,7 +6,7 @@ import { refuseExisting, writeFileAtomic } from '../../../fs.js';
 import { generateKey, publicKeyLine, randomArt, type KeyType } from '../../../ssh/keys.js';
 import { defaultKeyPath, expandPath, managedFrom, saveKey, validateKeyName } from '../../../ssh/store.js';
 import type { ContextFor } from '../../program.js';
-import { askPassphrase, positiveInt } from './common.js';
+import { positiveInt } from './common.js';
 import { hostname, userInfo } from 'node:os';
 
 interface KeygenFlags {
@@ -48,7 +48,7 @@ Examples:
       await refuseExisting([path, `${path}.pub`], flags.force);
       const bits = flags.bits === undefined ? undefined : positiveInt(flags.bits, '-b', 16384);
       const rounds = positiveInt(flags.rounds, '--rounds');
-      const passphrase = flags.passphrase === false ? '' : await askPassphrase(ctx, flags.passphraseStdin, 'Passphrase for the new key (empty for none)', true);
+      const passphrase = flags.passphrase === false ? '' : await ctx.secretInput(flags.passphraseStdin, 'Passphrase for the new key (empty for none)', { confirm: true, instead: '--passphrase-stdin or --no-passphrase' });
       if (flags.storePassphrase && !passphrase) throw new UsageError('--store-passphrase needs a passphrase');
       const comment = flags.comment ?? `${userInfo().username}@${hostname()}`;
       const key = await generateKey({ type: flags.type, ...(bits ? { bits } : {}), comment, ...(passphrase ? { passphrase } : {}), rounds });

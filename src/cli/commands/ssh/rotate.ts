@@ -4,7 +4,7 @@ import { rotateKey, type RotateResult } from '../../../ssh/rotate.js';
 import { EXIT_CODES } from '../../exit-codes.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../program.js';
-import { askPassphrase, connectOptions, positiveInt } from './common.js';
+import { connectOptions, positiveInt } from './common.js';
 
 interface RotateFlags {
   hosts?: string;
@@ -47,7 +47,7 @@ Examples:
         concurrency: positiveInt(flags.concurrency, '--concurrency', 256),
         resume: flags.resume,
         dryRun: flags.dryRun,
-        passphrase: () => askPassphrase(ctx, flags.passphraseStdin, `Passphrase for ${name}`, false),
+        passphrase: () => ctx.secretInput(flags.passphraseStdin, `Passphrase for ${name}`, { instead: '--passphrase-stdin' }),
         connect: connectOptions(ctx, flags),
         dataDir: ctx.paths.data,
         now: ctx.now,

@@ -1,12 +1,9 @@
 import { UsageError } from '../../../errors.js';
 import type { Context } from '../../context.js';
-import { readAll } from '../../io.js';
 
 /** A PKCS#12 password: from stdin with `fromStdin` (one line, newline dropped), else a hidden prompt. */
 export async function p12Password(ctx: Context, fromStdin: boolean, flag: string, confirm: boolean): Promise<string> {
-  const password = fromStdin
-    ? (await readAll(ctx.io.stdin)).toString('utf8').replace(/\r?\n$/, '')
-    : await ctx.askSecret('PKCS#12 password', { confirm, instead: flag });
+  const password = await ctx.secretInput(fromStdin, 'PKCS#12 password', { confirm, instead: flag });
   if (password === '') throw new UsageError(`the PKCS#12 password is empty (give it on stdin with ${flag})`, undefined, 'ERR_TLS_P12_PASSWORD');
   return password;
 }
