@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import { join } from 'node:path';
+import { generateIdentity } from '../../src/vault/age.js';
+import { baseEnv } from './cli.js';
 import { serverCredentials, testCa } from './tls-servers.js';
 
 export interface TestProvider {
@@ -114,6 +116,11 @@ function fetchJson(url: string, ca: string, method: string, body: string, auth: 
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** An environment for keysmith with a fresh file vault in `home` that trusts the provider's CA. */
+export async function clientEnv(provider: TestProvider, home: string): Promise<NodeJS.ProcessEnv> {
+  return baseEnv({ KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity(), NODE_EXTRA_CA_CERTS: provider.caFile });
 }
 
 /**

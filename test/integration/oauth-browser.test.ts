@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateIdentity } from '../../src/vault/age.js';
-import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
-import { startProvider, type TestProvider } from '../helpers/oidc.js';
+import { BIN, runBin, tempHome } from '../helpers/cli.js';
+import { clientEnv, startProvider, type TestProvider } from '../helpers/oidc.js';
 import { describeWith } from '../helpers/system.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -14,7 +12,7 @@ describeWith(['chromium'], 'oauth login in a real headless browser (Debian chrom
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     provider = await startProvider(home);
-    env = baseEnv({ KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity(), NODE_EXTRA_CA_CERTS: provider.caFile });
+    env = await clientEnv(provider, home);
     expect((await runBin(['oauth', 'add', 'corp', '--issuer', provider.issuer, '--client-id', 'cli'], { env })).code).toBe(0);
   });
   afterAll(async () => {

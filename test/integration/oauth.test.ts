@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity } from '../../src/vault/age.js';
-import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
-import { actAsUser, startProvider, type TestProvider } from '../helpers/oidc.js';
+import { BIN, runBin, tempHome } from '../helpers/cli.js';
+import { actAsUser, clientEnv, startProvider, type TestProvider } from '../helpers/oidc.js';
 
 /** Starts `keysmith oauth login`, waits for the URL it prints, and hands it to `act`. */
 async function loginWith(env: NodeJS.ProcessEnv, args: string[], act: (stderrSoFar: string) => Promise<unknown>): Promise<{ code: number | null; stderr: string; stdout: string }> {
@@ -31,7 +30,7 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     provider = await startProvider(home);
-    env = baseEnv({ KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity(), NODE_EXTRA_CA_CERTS: provider.caFile });
+    env = await clientEnv(provider, home);
   });
   afterAll(async () => {
     await provider?.close();
