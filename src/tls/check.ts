@@ -1,11 +1,12 @@
-import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { parseDuration } from '../duration.js';
-import { UsageError } from '../errors.js';
+import { KeysmithError, UsageError } from '../errors.js';
 import { fetchChain, parseEndpoint } from './remote.js';
+import type { OcspStatus } from './ocsp.js';
+import type { Cert as CertType, ServerVerdict, TrustError } from './validate.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -17,13 +18,20 @@ export interface CheckResult {
   daysLeft: number | null;
   notAfter: string | null;
   subject: string | null;
-  /** Whether the chain ends in a trusted root (system store, NODE_EXTRA_CA_CERTS, --ca-file). */
-  trusted: boolean | null;
-  /** Hosts only: whether the certificate names the host (or --servername). */
-  hostnameMatch: boolean | null;
   /** Why the status is what it is, for people. */
   message: string;
+  /** Whether the chain validates to a trusted root (null: not checked, --no-verify). */
+  trusted: boolean | null;
+  /** The rule the chain breaks and the certificate that breaks it, when not trusted. */
+  trustError: TrustError | null;
+  /** Hosts only: whether the certificate names the host (or --servername); null when not checked. */
+  hostnameMatch: boolean | null;
+  /** With `ocsp`: the leaf's revocation status, or why it could not be had; null when not asked. */
+  ocsp: OcspResult | null;
 }
+
+/** A verified OCSP answer, or why there is none (`none`: the certificate names no responder). */
+export type OcspResult = OcspStatus | { status: 'unavailable' | 'invalid' | 'none'; message: string };
 
 /** A threshold: a time before expiry (`30d`, `12h`) or a share of the certificate's lifetime (`20%`). */
 export type Threshold = { ms: number } | { percent: number };
@@ -51,27 +59,16 @@ export interface CheckOptions {
   servername?: string;
   /** Extra trusted roots (PEM). */
   caFile?: string;
+  /** false: expiry only; trust and host name are not checked (reported as null). */
+  verify?: boolean;
+  /** Check revocation: a stapled response from hosts, else the responder in the leaf's AIA. */
+  ocsp?: boolean;
+  /** The STARTTLS protocol for bare `host:port` targets (URL schemes such as smtp:// say it themselves). */
+  starttls?: string;
+  /** The clock; every target is judged at this time (`--at` moves it). */
   now: () => Date;
   /** Called after each target, for a progress line. */
   onProgress?: (done: number, total: number) => void;
-}
-
-const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** Roots: Node's bundled store, the OS bundle, NODE_EXTRA_CA_CERTS and --ca-file. */
-async function trustedRoots(env: NodeJS.ProcessEnv, caFile: string | undefined): Promise<string[]> {
-  const roots = [...rootCertificates];
-  const extra = [...SYSTEM_BUNDLES, env.NODE_EXTRA_CA_CERTS, caFile].filter((f): f is string => !!f);
-  for (const file of extra) {
-    const text = await readFile(file, 'utf8').catch((err) => {
-      if (file === caFile) throw new UsageError(`--ca-file: cannot read ${file}: ${(err as Error).message}`);
-      return '';
-    });
-    roots.push(...(text.match(PEM_CERT) ?? []));
-  }
-  if (caFile && !(await readFile(caFile, 'utf8')).match(PEM_CERT)) throw new UsageError(`--ca-file: no PEM certificate in ${caFile}`);
-  return [...new Set(roots.map((r) => r.trim()))]; // the OS bundle and NODE_EXTRA_CA_CERTS often repeat Node's own
 }
 
 /** Expands `*`, `?` and `**` in file targets (the shell may not have). */
@@ -100,54 +97,36 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   return out.sort().map((p) => (pattern.startsWith('./') || pattern.startsWith('/') ? p : p.replace(/^\.\//, '')));
 }
 
-function classify(certs: X509Certificate[], now: Date, o: CheckOptions, trusted: boolean | null, hostnameMatch: boolean | null): Pick<CheckResult, 'status' | 'daysLeft' | 'notAfter' | 'subject' | 'message'> {
+function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: ServerVerdict | null, hostnameMatch: boolean | null, ocsp: OcspResult | null): Pick<CheckResult, 'status' | 'daysLeft' | 'notAfter' | 'subject' | 'message'> {
   const result = (status: CheckStatus, message: string) => ({ status, ...base, message });
   const leaf = certs[0]!;
-  // The earliest expiry of the chain counts: an intermediate can expire first.
-  const soonest = certs.reduce((a, c) => (new Date(c.validTo) < new Date(a.validTo) ? c : a), leaf);
-  const notAfter = new Date(soonest.validTo);
-  const notBefore = new Date(soonest.validFrom);
+  // The earliest expiry of the chain counts, the root included once it is known: an intermediate can expire first.
+  const chain = verdict?.trusted ? verdict.path : certs;
+  const soonest = chain.reduce((a, c) => (c.notAfter < a.notAfter ? c : a), leaf);
+  const { notAfter, notBefore } = soonest;
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
-  const subject = leaf.subject.split('\n').join(', ');
-  const base = { daysLeft, notAfter: notAfter.toISOString(), subject };
-  const which = soonest === leaf ? '' : ` (${soonest.subject.split('\n').join(', ')})`;
+  const base = { daysLeft, notAfter: notAfter.toISOString(), subject: leaf.subject.split('\n').join(', ') };
+  const which = soonest === leaf ? '' : ` (${soonest.label})`;
   if (now > notAfter) return result('CRITICAL', `expired ${-daysLeft} day(s) ago${which}`);
-  if (certs.some((c) => new Date(c.validFrom) > now)) return result('CRITICAL', 'not yet valid');
+  const early = certs.find((c) => c.notBefore > now);
+  if (early) return result('CRITICAL', `not yet valid${early === leaf ? '' : ` (${early.label})`}`);
+  if (verdict && !verdict.trusted) return result('CRITICAL', `not trusted: ${verdict.trustError!.message}`);
   if (hostnameMatch === false) return result('CRITICAL', 'certificate does not match the host name');
-  if (trusted === false) return result('CRITICAL', 'chain is not trusted');
+  if (ocsp?.status === 'revoked') return result('CRITICAL', `revoked ${ocsp.revokedAt}${ocsp.reason ? ` (${ocsp.reason})` : ''}, says the OCSP ${ocsp.source === 'stapled' ? 'response the server stapled' : `responder ${ocsp.responder}`}`);
   if (within(o.crit, notBefore, notAfter, now)) return result('CRITICAL', `expires in ${daysLeft} day(s)${which}`);
   if (within(o.warn, notBefore, notAfter, now)) return result('WARNING', `expires in ${daysLeft} day(s)${which}`);
-  return result('OK', `${daysLeft} day(s) left`);
+  // An OCSP answer that could not be had is never silently OK.
+  if (ocsp?.status === 'unknown') return result('WARNING', `OCSP: ${ocsp.source === 'stapled' ? 'the stapled response' : `the responder ${ocsp.responder}`} does not know the certificate`);
+  if (ocsp && 'message' in ocsp && ocsp.status !== 'none') return result('WARNING', `OCSP: ${ocsp.message}`);
+  return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp?.status === 'none' ? ' (no OCSP responder named)' : ''}`);
 }
 
-/** Roots by subject, so that finding a certificate's issuer is one lookup, not a scan. */
-function indexRoots(pems: string[]): Map<string, X509Certificate[]> {
-  const index = new Map<string, X509Certificate[]>();
-  for (const pem of pems) {
-    const cert = new X509Certificate(pem);
-    index.set(cert.subject, [...(index.get(cert.subject) ?? []), cert]);
-  }
-  return index;
-}
+const isUrl = (t: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
 
 /**
- * Follows issuers through the certificates given (a file's bundle, or what a server sent) to a
- * trusted root: each issuer must be a CA and its signature must verify.
- */
-function chainTrusted(certs: X509Certificate[], roots: Map<string, X509Certificate[]>): boolean {
-  let current = certs[0]!;
-  for (let depth = 0; depth < 10; depth++) {
-    if ((roots.get(current.issuer) ?? []).some((r) => r.ca && current.verify(r.publicKey))) return true;
-    const next = certs.find((c) => c !== current && c.ca && c.subject === current.issuer && current.verify(c.publicKey));
-    if (!next) return false;
-    current = next;
-  }
-  return false;
-}
-
-/**
- * Checks certificate files and live TLS endpoints: expiry against thresholds, chain trust, host
- * name. Bounded concurrency and a per-target timeout: a dead host is UNKNOWN, never a hang.
+ * Checks certificate files and live TLS endpoints: expiry against thresholds, and (unless
+ * `verify: false`) trust by RFC 5280 path validation and the host name — one validator for files
+ * and hosts alike. Bounded concurrency and a per-target timeout: a dead host is UNKNOWN, never a hang.
  * @example const results = await checkExpiry(['example.com', 'certs/*.pem'], { warn: { ms: 30 * 864e5 }, … })
  */
 export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
@@ -155,45 +134,52 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
   /** Files a glob found: one holding no certificate (a key beside it) is passed over, not UNKNOWN. */
   const fromGlob = new Set<string>();
   for (const t of targets) {
-    const files = /^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? [t] : await expandGlob(t);
+    const files = isUrl(t) ? [t] : await expandGlob(t);
     if (files.length === 0) throw new UsageError(`${t}: no file matches`);
     if (files.length > 1 || files[0] !== t) for (const f of files) fromGlob.add(f);
     expanded.push(...files);
   }
-  const roots = indexRoots(await trustedRoots(env, o.caFile));
-  // Trust is decided here, from the chain the server sends, as for files. A context trusting one
-  // unrelated root keeps Node from also building its own detailed copy of every chain (a quarter of
-  // a millisecond per endpoint).
+  const { verifyServer, parseCertificates, Cert } = await import('./validate.js'); // loaded only when checking
+  const store = o.verify === false ? null : await (await import('./roots.js')).loadTrustStore(env, o.caFile);
+  // Trust is decided by our validator, from the chain the server sends, as for files. A context
+  // trusting one unrelated root keeps Node from also building its own detailed copy of every chain.
   const context = createSecureContext({ ca: rootCertificates[0] });
+  const certCache = new Map<string, CertType>();
   const results: Array<CheckResult | undefined> = new Array(expanded.length);
   let next = 0;
   let done = 0;
   const one = async (target: string): Promise<CheckResult | undefined> => {
     const now = o.now();
-    const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
-    const isFile = !isUrl && (await stat(target).then((s) => s.isFile(), () => false));
-    const kind = isFile || (!isUrl && /[/\\]|\.(pem|crt|cer)$/i.test(target)) ? 'file' : 'host';
-    const unknown = (message: string): CheckResult => ({ target, kind, status: 'UNKNOWN', daysLeft: null, notAfter: null, subject: null, message, trusted: null, hostnameMatch: null });
+    const isFile = fromGlob.has(target) || (!isUrl(target) && (await stat(target).then((s) => s.isFile(), () => false)));
+    const kind = isFile || (!isUrl(target) && /[/\\]|\.(pem|crt|cer)$/i.test(target)) ? 'file' : 'host';
+    const unknown = (message: string): CheckResult => ({ target, kind, status: 'UNKNOWN', daysLeft: null, notAfter: null, subject: null, message, trusted: null, trustError: null, hostnameMatch: null, ocsp: null });
+    const judge = async (certs: CertType[], host: string | null, staple?: Uint8Array): Promise<CheckResult> => {
+      const verdict = store ? await verifyServer(certs, store, { at: now, host }) : null;
+      const hostnameMatch = verdict?.hostnameMatch ?? null;
+      // The issuer is the validated path's; unverified (--no-verify), the next certificate sent.
+      const issuer = verdict?.trusted ? verdict.path[1] : certs[1];
+      const ocsp = o.ocsp ? await revocation(certs[0]!, issuer, { staple, timeoutMs: o.timeoutMs, now }) : null;
+      return { target, kind, ...classify(certs, now, o, verdict, hostnameMatch, ocsp), trusted: verdict?.trusted ?? null, trustError: verdict?.trustError ?? null, hostnameMatch, ocsp };
+    };
     try {
       if (kind === 'file') {
-        const text = await readFile(target, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw new UsageError(err.code === 'ENOENT' ? 'no such file' : err.message);
+        const bytes = await readFile(target).catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a folder' : err.message);
         });
-        const pems = text.match(PEM_CERT);
-        if (!pems) return fromGlob.has(target) ? undefined : unknown('no PEM certificate in the file');
-        const certs = pems.map((p) => new X509Certificate(p));
-        const trusted = chainTrusted(certs, roots);
-        return { target, kind, ...classify(certs, now, o, trusted, null), trusted, hostnameMatch: null };
+        let certs: CertType[];
+        try {
+          certs = parseCertificates(bytes, certCache);
+        } catch (err) {
+          return unknown(`malformed certificate (${(err as Error).message})`);
+        }
+        if (certs.length === 0) return fromGlob.has(target) ? undefined : unknown('no PEM certificate in the file');
+        return await judge(certs, null);
       }
-      const endpoint = parseEndpoint(target);
-      const servername = o.servername ?? (/^[\d.:]+$/.test(endpoint.host) ? undefined : endpoint.host);
-      const peer = await fetchChain({ ...endpoint, ...(servername ? { servername } : {}) }, { timeoutMs: o.timeoutMs, secureContext: context });
+      const endpoint = parseEndpoint(target, o.starttls);
+      const servername = o.servername ?? (isIP(endpoint.host) ? undefined : endpoint.host);
+      const peer = await fetchChain({ ...endpoint, ...(servername ? { servername } : {}) }, { timeoutMs: o.timeoutMs, secureContext: context, requestOcsp: o.ocsp === true });
       if (peer.chain.length === 0) return unknown('the server sent no certificate');
-      const certs = peer.chain;
-      const trusted = chainTrusted(certs, roots);
-      const name = servername ?? endpoint.host;
-      const hostnameMatch = (isIP(name) ? certs[0]!.checkIP(name) : certs[0]!.checkHost(name)) !== undefined;
-      return { target, kind, ...classify(certs, now, o, trusted, hostnameMatch), trusted, hostnameMatch };
+      return await judge(peer.chain.map((c) => new Cert(c.raw)), servername ?? endpoint.host, peer.ocspResponse);
     } catch (err) {
       if (err instanceof Error) return unknown(err.message.replace(`${target}: `, ''));
       throw err;
@@ -209,6 +195,19 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, expanded.length) }, worker));
   return results.filter((r): r is CheckResult => r !== undefined);
+}
+
+/** The leaf's OCSP status; failures become a status with a message, for the caller to weigh. */
+export async function revocation(leaf: CertType, issuer: CertType | undefined, options: { staple?: Uint8Array; timeoutMs: number; now: Date }): Promise<OcspResult> {
+  if (!issuer) return { status: 'invalid', message: 'cannot check revocation without the issuer certificate (the chain has only the leaf)' };
+  const { checkOcsp } = await import('./ocsp.js');
+  try {
+    return await checkOcsp(leaf.der, issuer.der, options);
+  } catch (err) {
+    if (!(err instanceof KeysmithError)) throw err;
+    const status = err.code === 'ERR_TLS_OCSP_NO_URL' ? 'none' : err.kind === 'unavailable' ? 'unavailable' : 'invalid';
+    return { status, message: err.message };
+  }
 }
 
 /** The monitoring-plugin exit code: CRITICAL 2 over UNKNOWN 3 over WARNING 1 over OK 0. */

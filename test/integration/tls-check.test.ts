@@ -54,7 +54,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     expect(code).toBe(0);
     expect(json.status).toBe('OK');
     expect(json.summary).toEqual({ OK: 1, WARNING: 0, CRITICAL: 0, UNKNOWN: 0 });
-    expect(Object.keys(json.results[0])).toEqual(['target', 'kind', 'status', 'daysLeft', 'notAfter', 'subject', 'message', 'trusted', 'hostnameMatch']);
+    expect(Object.keys(json.results[0])).toEqual(['target', 'kind', 'status', 'daysLeft', 'notAfter', 'subject', 'message', 'trusted', 'trustError', 'hostnameMatch', 'ocsp']);
     expect(json.results[0]).toMatchObject({ kind: 'host', status: 'OK', trusted: true, hostnameMatch: true, subject: 'CN=svc.example.test' });
     expect(json.results[0].daysLeft).toBeGreaterThanOrEqual(88);
   });
@@ -64,7 +64,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     ['expired', 'CRITICAL', 2, /expired/],
     ['future', 'CRITICAL', 2, /not yet valid/],
     ['wronghost', 'CRITICAL', 2, /does not match/],
-    ['untrusted', 'CRITICAL', 2, /not trusted/],
+    ['untrusted', 'CRITICAL', 2, /^not trusted: self-signed certificate 1 \(CN=keysmith untrusted CA.*\) is not a trusted root/],
     ['closed', 'UNKNOWN', 3, /ECONNREFUSED/],
     ['silent', 'UNKNOWN', 3, /no TLS handshake within/],
   ] as const)('%s → %s (exit %i)', async (label, status, exitCode, message) => {
@@ -139,9 +139,44 @@ describe('tls check on files', () => {
     ]);
     expect(globbed.code).toBe(2);
     const untrusted = JSON.parse((await run([join(home, 'certs', 'a.pem')])).stdout);
-    expect(untrusted.results[0]).toMatchObject({ status: 'CRITICAL', trusted: false, message: 'chain is not trusted' });
+    expect(untrusted.results[0]).toMatchObject({ status: 'CRITICAL', trusted: false, trustError: { code: 'UNTRUSTED', certificate: 1 } });
+    // Expiry alone: trust is not checked, so a private CA's certificate is OK without its root.
+    const expiryOnly = JSON.parse((await run([join(home, 'certs', 'a.pem'), '--no-verify'])).stdout);
+    expect(expiryOnly.results[0]).toMatchObject({ status: 'OK', trusted: null, trustError: null, hostnameMatch: null });
+    // --at: judged at another time, expiry and validity alike.
+    const later = await run([join(home, 'certs', 'a.pem'), '--ca-file', join(home, 'ca.pem'), '--at', new Date(Date.now() + 400 * DAY).toISOString()]);
+    expect(JSON.parse(later.stdout).results[0]).toMatchObject({ status: 'CRITICAL', trusted: false, trustError: { code: 'EXPIRED', certificate: 0 } });
+    expect(later.code).toBe(2);
+    const before = await run([join(home, 'certs', 'a.pem'), '--ca-file', join(home, 'ca.pem'), '--at', '2001-01-01']);
+    expect(JSON.parse(before.stdout).results[0]).toMatchObject({ status: 'CRITICAL', message: 'not yet valid' });
+    for (const bad of ['tomorrow', '2027-13-45', '']) expect((await run([join(home, 'certs', 'a.pem'), '--at', bad])).code, bad).toBe(3);
     const key = await run([join(home, 'certs', 'a-key.pem')]);
     expect(key.code).toBe(3);
     expect((await run([`${home}/nothing/*.pem`])).code).toBe(3);
+  });
+});
+
+describe('tls check on odd certificates, through the built bin', () => {
+  const corpus = new URL('../../fixtures/tls/', import.meta.url).pathname;
+  const env = baseEnv({ NODE_EXTRA_CA_CERTS: undefined });
+  const check = async (name: string, extra: string[] = []) => {
+    const got = await runBin(['tls', 'check', '--json', join(corpus, name, 'chain.pem'), '--ca-file', join(corpus, name, 'root.pem'), ...extra], { env });
+    return { code: got.code, stderr: got.stderr, result: JSON.parse(got.stdout).results[0] };
+  };
+
+  it('a leaf with an empty subject gets a verdict, not a crash', async () => {
+    const good = await check('good-empty-subject');
+    expect(good.result).toMatchObject({ status: 'OK', subject: '', trusted: true });
+    expect(good.code).toBe(0);
+    const bad = await check('empty-subject-noncritical-san');
+    expect(bad.result).toMatchObject({ status: 'CRITICAL', trustError: { code: 'PROFILE', certificate: 0 } });
+    expect(bad.result.message).toMatch(/certificate 0 \(\(empty subject\)\): an empty subject with a non-critical subjectAltName/);
+    expect(bad.stderr).not.toMatch(/Cannot read|TypeError|at /);
+  });
+
+  it('the broken rule and the certificate are named in the table too', async () => {
+    const got = await runBin(['tls', 'check', join(corpus, 'pathlen-violated', 'chain.pem'), '--ca-file', join(corpus, 'pathlen-violated', 'root.pem')], { env });
+    expect(got.code).toBe(2);
+    expect(got.stdout).toMatch(/CRITICAL .*not trusted: certificate 2 \(.*\): pathLenConstraint 0 allows 0 intermediate\(s\) below it, the path has 1/);
   });
 });

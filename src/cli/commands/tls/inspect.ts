@@ -7,6 +7,15 @@ import { inspectBytes, type CertificateInfo, type RequestInfo } from '../../../t
 import { fetchChain, parseEndpoint } from '../../../tls/remote.js';
 import { readAll } from '../../io.js';
 import type { ContextFor } from '../../program.js';
+import type { TrustError } from '../../../tls/validate.js';
+import { revocation, type OcspResult } from '../../../tls/check.js';
+import type { OcspStatus } from '../../../tls/ocsp.js';
+
+function renderOcsp(o: OcspStatus): string {
+  const when = `this update ${o.thisUpdate}${o.nextUpdate ? `, next update ${o.nextUpdate}` : ''}`;
+  const revoked = o.status === 'revoked' ? ` at ${o.revokedAt}${o.reason ? ` (${o.reason})` : ''}` : '';
+  return `${o.status}${revoked} (${o.source === 'stapled' ? 'stapled' : o.responder}; ${when})`;
+}
 import { p12Password } from './password.js';
 import { renderInfo } from './render.js';
 
@@ -15,14 +24,20 @@ interface InspectFlags {
   passwordStdin: boolean;
   servername?: string;
   timeout: string;
+  caFile?: string;
+  ocsp: boolean;
+  starttls?: string;
 }
 
 export function inspectCommand(contextFor: ContextFor): Command {
   return new Command('inspect')
     .description('show a certificate or request from a file (PEM bundle, DER), stdin, or a live TLS server')
-    .argument('<target>', 'FILE, -, HOST[:PORT] or https://URL')
+    .argument('<target>', 'FILE, -, HOST[:PORT], https://URL, or smtp:// imap:// pop3:// ldap:// postgres:// … (STARTTLS)')
     .option('--chain', 'every certificate, not only the first (a bundle, or the chain a server sends)', false)
     .option('--servername <name>', 'SNI name for a server (default: the host)')
+    .option('--ca-file <file>', 'for a server: also trust these roots (PEM)')
+    .option('--starttls <protocol>', 'for host:port: speak this protocol before TLS (smtp, imap, pop3, ftp, ldap, postgres, mysql, xmpp)')
+    .option('--ocsp', 'show the revocation status: the stapled OCSP response, else the responder in the certificate (a file needs its issuer after it)', false)
     .option('--password-stdin', 'PKCS#12: read the password from stdin instead of a prompt', false)
     .option('--timeout <seconds>', 'for a server: give up after this long', '10')
     .addHelpText('after', `
@@ -30,11 +45,13 @@ Examples:
   $ keysmith tls inspect example.test.pem
   $ keysmith tls inspect bundle.p12 --chain          # asks for the password
   $ keysmith tls inspect example.com:443 --chain
-  $ keysmith tls inspect https://127.0.0.1:8443 --servername example.test --json`)
+  $ keysmith tls inspect https://127.0.0.1:8443 --servername example.test --json
+  $ keysmith tls inspect smtp://mail.example.com:587 --ocsp`)
     .action(async (target: string, flags: InspectFlags, command: Command) => {
       const ctx = contextFor(command);
       let items: Array<CertificateInfo | RequestInfo>;
-      let trust: { trusted: boolean; trustError?: string } | undefined;
+      let trust: { trusted: boolean; trustError: TrustError | null; hostnameMatch: boolean | null } | undefined;
+      let ocsp: OcspResult | undefined;
       const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
       const isFile = !isUrl && target !== '-' && (await stat(target).then(() => true, () => false));
       if (target === '-' || isFile || (!isUrl && /[/\\]|\.(pem|crt|cer|der|csr|p12|pfx)$/i.test(target))) {
@@ -45,19 +62,35 @@ Examples:
           bytes = Buffer.from(certificates.join(''));
         }
         items = await inspectBytes(bytes, target, ctx.now());
+        if (flags.ocsp) {
+          const { parseCertificates } = await import('../../../tls/validate.js');
+          const [leaf, issuer] = parseCertificates(bytes);
+          if (!leaf || !issuer) throw new UsageError(`--ocsp: ${target} must hold the certificate and then its issuer`);
+          ocsp = await revocation(leaf, issuer, { timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
+        }
       } else {
-        const endpoint = { ...parseEndpoint(target), ...(flags.servername ? { servername: flags.servername } : {}) };
-        const peer = await fetchChain(endpoint, { timeoutMs: Number(flags.timeout) * 1000 });
+        const endpoint = { ...parseEndpoint(target, flags.starttls), ...(flags.servername ? { servername: flags.servername } : {}) };
+        const peer = await fetchChain(endpoint, { timeoutMs: Number(flags.timeout) * 1000, requestOcsp: flags.ocsp });
         items = [];
         for (const cert of peer.chain) items.push(...(await inspectBytes(cert.raw, target, ctx.now())));
-        trust = { trusted: peer.trusted, ...(peer.trustError ? { trustError: peer.trustError } : {}) };
+        // The same validator and roots as tls check: the two commands cannot disagree.
+        const [{ verifyServer, Cert }, { loadTrustStore }] = await Promise.all([import('../../../tls/validate.js'), import('../../../tls/roots.js')]);
+        const host = endpoint.servername ?? endpoint.host;
+        const certs = peer.chain.map((c) => new Cert(c.raw));
+        const { trusted, trustError, hostnameMatch, path } = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now(), host });
+        trust = { trusted, trustError, hostnameMatch };
+        if (flags.ocsp) ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { staple: peer.ocspResponse, timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
       }
       const shown = flags.chain ? items : items.slice(0, 1);
       if (ctx.flags.json) {
         const out = shown.map(({ pem: _pem, ...rest }) => rest);
-        return ctx.json(trust ? { target, ...trust, certificates: out } : flags.chain ? out : out[0]);
+        if (trust || ocsp) return ctx.json({ target, ...trust, ...(ocsp ? { ocsp } : {}), certificates: out });
+        return ctx.json(flags.chain ? out : out[0]);
       }
-      const text = shown.map(renderInfo).join('\n');
-      await ctx.out(trust ? `${text}${'trusted:'.padEnd(12)}${trust.trusted ? 'yes' : `no (${trust.trustError})`}\n` : text);
+      const line = (label: string, value: string) => `${`${label}:`.padEnd(12)}${value}\n`;
+      let text = shown.map(renderInfo).join('\n');
+      if (trust) text += line('trusted', trust.trusted ? 'yes' : `no: ${trust.trustError!.code}, ${trust.trustError!.message}`) + line('host name', trust.hostnameMatch ? 'matches' : 'does not match');
+      if (ocsp) text += line('ocsp', 'message' in ocsp ? `${ocsp.status}: ${ocsp.message}` : renderOcsp(ocsp));
+      await ctx.out(text);
     });
 }

@@ -1,0 +1,120 @@
+/**
+ * A minimal DER reader: it finds the fields of certificates that OpenSSL has already parsed
+ * (Node's X509Certificate refuses anything else first), and of the small extensions inside them.
+ *
+ * Why not asn1js/@peculiar/asn1-schema for the whole certificate: decoding one certificate costs
+ * them 110–210 µs, which made `tls check` over 5,000 files take 4.9 s; this walk costs a few µs.
+ * It is strict (definite lengths, single-byte tags, nothing past the end) and checked against
+ * @peculiar/asn1-x509 on every certificate of fixtures/tls (test/unit/tls/der.test.ts).
+ * Extension values are still decoded by @peculiar/asn1-x509.
+ */
+
+/** One DER element: its tag byte, and where it and its content lie in `bytes`. */
+export interface Tlv {
+  tag: number;
+  /** The whole element (tag, length and content). */
+  bytes: Uint8Array;
+  /** The content alone. */
+  content: Uint8Array;
+}
+
+export const TAG = { boolean: 0x01, integer: 0x02, octetString: 0x04, oid: 0x06, sequence: 0x30 } as const;
+
+/** Reads the element at `offset`; throws on anything that is not well-formed DER. */
+export function readTlv(bytes: Uint8Array, offset = 0): Tlv {
+  if (offset + 2 > bytes.length) throw new Error('DER: truncated');
+  const tag = bytes[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error('DER: multi-byte tags are not used here');
+  let length = bytes[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0 || n > 4 || start + n > bytes.length) throw new Error('DER: bad length');
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + bytes[start + i]!;
+    if (bytes[start] === 0 || length < 0x80) throw new Error('DER: length not minimally encoded');
+    start += n;
+  }
+  const end = start + length;
+  if (end > bytes.length) throw new Error('DER: truncated');
+  return { tag, bytes: bytes.subarray(offset, end), content: bytes.subarray(start, end) };
+}
+
+/** Reads exactly one element filling `bytes`. */
+export function readOne(bytes: Uint8Array): Tlv {
+  const tlv = readTlv(bytes);
+  if (tlv.bytes.length !== bytes.length) throw new Error('DER: trailing bytes');
+  return tlv;
+}
+
+/** The elements inside a constructed element. */
+export function children(tlv: Tlv): Tlv[] {
+  if (!(tlv.tag & 0x20)) throw new Error('DER: not a constructed element');
+  const out: Tlv[] = [];
+  for (let at = 0; at < tlv.content.length; ) {
+    const child = readTlv(tlv.content, at);
+    out.push(child);
+    at += child.bytes.length;
+  }
+  return out;
+}
+
+/** An OBJECT IDENTIFIER's content in dotted form. */
+export function oid(content: Uint8Array): string {
+  if (content.length === 0) throw new Error('DER: empty OID');
+  const arcs: number[] = [];
+  let value = 0;
+  for (const byte of content) {
+    value = value * 128 + (byte & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER) throw new Error('DER: OID arc too large');
+    if (!(byte & 0x80)) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  if (content[content.length - 1]! & 0x80) throw new Error('DER: truncated OID');
+  const first = arcs.shift()!;
+  const top = first < 40 ? 0 : first < 80 ? 1 : 2;
+  return [top, first - top * 40, ...arcs].join('.');
+}
+
+export interface CertificateFields {
+  version: number;
+  /** The signature algorithm inside and outside the signed part (RFC 5280 §4.1.1.2 wants them equal). */
+  innerSignature: Uint8Array;
+  outerSignature: Uint8Array;
+  issuer: Tlv;
+  subject: Tlv;
+  validity: Tlv;
+  extensions: Array<{ extnID: string; critical: boolean; value: Uint8Array }>;
+}
+
+/** Locates the fields of an X.509 certificate (RFC 5280 §4.1). */
+export function certificateFields(der: Uint8Array): CertificateFields {
+  const [tbs, outer] = children(readOne(der));
+  if (!tbs || !outer || tbs.tag !== TAG.sequence) throw new Error('DER: not a certificate');
+  const fields = children(tbs);
+  let i = 0;
+  let version = 1;
+  if (fields[0]?.tag === 0xa0) {
+    const v = readOne(fields[0].content);
+    if (v.tag !== TAG.integer || v.content.length !== 1) throw new Error('DER: bad version');
+    version = v.content[0]! + 1;
+    i = 1;
+  }
+  const [, innerSignature, issuer, validity, subject] = fields.slice(i, i + 5);
+  if (!subject) throw new Error('DER: truncated certificate');
+  const extensions: CertificateFields['extensions'] = [];
+  const wrapped = fields.slice(i + 6).find((f) => f.tag === 0xa3);
+  if (wrapped) {
+    for (const ext of children(readOne(wrapped.content))) {
+      const parts = children(ext);
+      const id = parts[0];
+      const critical = parts.length === 3 && parts[1]!.tag === TAG.boolean && parts[1]!.content[0] !== 0;
+      const value = parts[parts.length - 1];
+      if (!id || id.tag !== TAG.oid || !value || value.tag !== TAG.octetString || parts.length > 3) throw new Error('DER: bad extension');
+      extensions.push({ extnID: oid(id.content), critical, value: value.content });
+    }
+  }
+  return { version, innerSignature: innerSignature!.bytes, outerSignature: outer.bytes, issuer: issuer!, subject, validity: validity!, extensions };
+}

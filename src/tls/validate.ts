@@ -1,0 +1,656 @@
+/**
+ * The one path validator behind every trust verdict keysmith gives (`tls check` and `tls inspect`,
+ * files and live hosts alike): RFC 5280 §6 path validation plus the rules browsers enforce for
+ * server certificates.
+ *
+ * Why not a library: pkijs's CertificateChainValidationEngine ignores pathLenConstraint, EKU and
+ * unknown critical extensions on leaves, and takes the last certificate given as the leaf; OpenSSL's
+ * verifier is not reachable from Node without a handshake (which needs the leaf's private key). So
+ * the parts with mature implementations come from OpenSSL through Node — signatures
+ * (`X509Certificate.verify`), host names and IPs (`checkHost` with RFC 6125 flags, `checkIP`) — and
+ * the rest is written here and checked against `openssl verify -x509_strict -purpose sslserver` on
+ * the corpus in fixtures/tls/ (test/integration/tls-validate.test.ts). Where keysmith is stricter
+ * than OpenSSL (SAN required, no partial wildcards) the rule is cited beside the check.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import * as asn from '@peculiar/asn1-x509';
+import { certificateFields, children, readOne, TAG as DER_TAG, type CertificateFields, type Tlv } from './der.js';
+
+/** The rule a chain breaks: stable codes, documented in the README. */
+export type TrustRule =
+  | 'MALFORMED'
+  | 'UNTRUSTED'
+  | 'BAD_SIGNATURE'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'NOT_A_CA'
+  | 'PATH_LENGTH'
+  | 'KEY_USAGE'
+  | 'NAME_CONSTRAINTS'
+  | 'UNKNOWN_CRITICAL_EXTENSION'
+  | 'DUPLICATE_EXTENSION'
+  | 'EXTENDED_KEY_USAGE'
+  | 'NO_SAN'
+  | 'PROFILE';
+
+export interface TrustError {
+  code: TrustRule;
+  /** Which certificate of the path breaks it: 0 is the leaf, then its issuers up to the root. */
+  certificate: number;
+  message: string;
+}
+
+export interface Verdict {
+  trusted: boolean;
+  /** Why not, when not trusted. */
+  trustError: TrustError | null;
+  /** The path checked, leaf first (to the root when one was found). */
+  path: Cert[];
+}
+
+const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  authorityKeyId: '2.5.29.35',
+  subjectKeyId: '2.5.29.14',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  emailAddress: '1.2.840.113549.1.9.1',
+  commonName: '2.5.4.3',
+} as const;
+
+/**
+ * Extensions whose meaning keysmith (or OpenSSL, for the name types) processes: anything else marked
+ * critical makes the certificate unusable (RFC 5280 §4.2). Policies are accepted as OpenSSL does
+ * without an explicit-policy requirement.
+ */
+const UNDERSTOOD = new Set([
+  OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.nameConstraints,
+  OID.authorityKeyId, OID.subjectKeyId,
+  '2.5.29.18', // issuerAltName
+  '2.5.29.31', // cRLDistributionPoints
+  '2.5.29.32', // certificatePolicies
+  '2.5.29.33', // policyMappings
+  '2.5.29.36', // policyConstraints
+  '2.5.29.46', // freshestCRL
+  '2.5.29.54', // inhibitAnyPolicy
+  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
+  '1.3.6.1.5.5.7.1.24', // TLS feature (must-staple)
+  '2.16.840.1.113730.1.1', // Netscape certificate type
+]);
+
+/** KeyUsage bits as DER numbers them (bit 0 is the most significant bit of the first byte). */
+const KU = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
+
+/** A general name as it stands in DER: its CHOICE tag and its content bytes. */
+interface RawName {
+  tag: number;
+  bytes: Uint8Array;
+}
+const NAME = { email: 1, dns: 2, directory: 4, uri: 6, ip: 7 } as const;
+const TAG_SEQUENCE = DER_TAG.sequence;
+
+/** One certificate: parsed by OpenSSL (through Node), its fields located by a DER walk, its extensions decoded by @peculiar/asn1-x509 when asked. */
+export class Cert {
+  readonly node: X509Certificate;
+  readonly der: Buffer;
+  readonly fingerprint: string;
+  readonly #fields: CertificateFields;
+  readonly #memo = new Map<string, unknown>();
+
+  /** Throws when OpenSSL cannot parse `der` as a certificate. */
+  constructor(der: Uint8Array) {
+    this.node = new X509Certificate(der);
+    this.der = this.node.raw;
+    this.fingerprint = this.node.fingerprint256;
+    this.#fields = certificateFields(this.der);
+  }
+
+  /** Computes a derived value once. */
+  #once<T>(key: string, make: () => T): T {
+    if (!this.#memo.has(key)) this.#memo.set(key, make());
+    return this.#memo.get(key) as T;
+  }
+  get subject(): string {
+    return this.node.subject ?? '';
+  }
+  get issuer(): string {
+    return this.node.issuer ?? '';
+  }
+  /** The subject for people: one line, `(empty subject)` rather than nothing. */
+  get label(): string {
+    return this.subject.split('\n').join(', ') || '(empty subject)';
+  }
+  get emptySubject(): boolean {
+    return this.#fields.subject.content.length === 0;
+  }
+  get emptyIssuer(): boolean {
+    return this.#fields.issuer.content.length === 0;
+  }
+  get subjectName(): asn.Name {
+    return this.#once('subjectName', () => AsnConvert.parse(this.#fields.subject.bytes, asn.Name));
+  }
+  get subjectDer(): Uint8Array {
+    return this.#fields.subject.bytes;
+  }
+  get #validity(): asn.Validity {
+    return this.#once('validity', () => AsnConvert.parse(this.#fields.validity.bytes, asn.Validity));
+  }
+  get notBefore(): Date {
+    return this.#validity.notBefore.getTime();
+  }
+  get notAfter(): Date {
+    return this.#validity.notAfter.getTime();
+  }
+  get version(): number {
+    return this.#fields.version;
+  }
+  /** Whether the signature algorithm is the same inside and outside the signed part. */
+  get signatureAlgorithmsMatch(): boolean {
+    return Buffer.from(this.#fields.innerSignature).equals(this.#fields.outerSignature);
+  }
+  get extensions(): CertificateFields['extensions'] {
+    return this.#fields.extensions;
+  }
+  extension(oid: string): CertificateFields['extensions'][number] | undefined {
+    return this.extensions.find((e) => e.extnID === oid);
+  }
+  parsed<T>(oid: string, type: new () => T): T | undefined {
+    return this.#once(oid, () => {
+      const e = this.extension(oid);
+      return e ? AsnConvert.parse(e.value, type) : undefined;
+    });
+  }
+  get basicConstraints(): asn.BasicConstraints | undefined {
+    return this.parsed(OID.basicConstraints, asn.BasicConstraints);
+  }
+  get isCa(): boolean {
+    return this.version === 3 && this.basicConstraints?.cA === true;
+  }
+  /** The keyUsage bits (DER bit numbers), or null when the extension is absent (any use allowed). */
+  get keyUsage(): Set<number> | null {
+    const ku = this.parsed(OID.keyUsage, asn.KeyUsage);
+    return this.#once('ku', () => (ku ? new Set([...Array(9).keys()].filter((i) => ku.toNumber() & (1 << i))) : null));
+  }
+  get extKeyUsage(): string[] | null {
+    return this.parsed(OID.extKeyUsage, asn.ExtendedKeyUsage)?.map(String) ?? null;
+  }
+  get subjectAltNames(): RawName[] | null {
+    return this.#once('san', () => {
+      const e = this.extension(OID.subjectAltName);
+      return e ? generalNames(e.value) : null;
+    });
+  }
+  get nameConstraints(): Constraints | null {
+    return this.#once('nc', () => {
+      const e = this.extension(OID.nameConstraints);
+      return e ? parseNameConstraints(e) : null;
+    });
+  }
+  get selfIssued(): boolean {
+    return this.subject === this.issuer;
+  }
+  get subjectKeyId(): string | undefined {
+    const id = this.parsed(OID.subjectKeyId, asn.SubjectKeyIdentifier);
+    return id ? Buffer.from(id.buffer).toString('hex') : undefined;
+  }
+  get authorityKeyId(): string | undefined {
+    const id = this.parsed(OID.authorityKeyId, asn.AuthorityKeyIdentifier)?.keyIdentifier;
+    return id ? Buffer.from(id.buffer).toString('hex') : undefined;
+  }
+  /** The subject's attributes, as (type, value) pairs in order. */
+  get subjectAttributes(): Array<[string, string]> {
+    return this.subjectName.flatMap((rdn) => rdn.map((atv): [string, string] => [atv.type, atv.value.toString()]));
+  }
+}
+
+/** Reads a GeneralNames (a SAN, or a subtree list), keeping each name's exact bytes. */
+function generalNames(der: Uint8Array): RawName[] {
+  const seq = readOne(der);
+  if (seq.tag !== TAG_SEQUENCE) throw new Error('not a SEQUENCE of general names');
+  return children(seq).map(rawName);
+}
+
+function rawName(el: Tlv): RawName {
+  if ((el.tag & 0xc0) !== 0x80) throw new Error('a general name must be context-tagged');
+  const tag = el.tag & 0x1f;
+  // directoryName is [4] EXPLICIT Name: keep the inner Name's DER.
+  if (tag === NAME.directory) return { tag, bytes: readOne(el.content).bytes };
+  return { tag, bytes: el.content };
+}
+
+interface Constraints {
+  permitted: RawName[];
+  excluded: RawName[];
+}
+
+function parseNameConstraints(e: { value: Uint8Array }): Constraints {
+  const out: Constraints = { permitted: [], excluded: [] };
+  for (const part of children(readOne(e.value))) {
+    const list = part.tag === 0xa0 ? out.permitted : part.tag === 0xa1 ? out.excluded : null;
+    if (!list) throw new Error('nameConstraints: unexpected field');
+    for (const subtree of children(part)) {
+      const fields = children(subtree);
+      // minimum must be 0 and maximum absent (RFC 5280 §4.2.1.10); OpenSSL refuses anything else.
+      if (fields.length !== 1) throw new Error('nameConstraints: minimum/maximum are not allowed');
+      list.push(rawName(fields[0]!));
+    }
+  }
+  return out;
+}
+
+const ascii = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+const lower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** RFC 5280 §4.2.1.10 dNSName: the name is the constraint, or the constraint with labels added on the left. */
+function dnsWithin(name: string, base: string): boolean {
+  const [n, b] = [lower(name), lower(base)];
+  if (b === '') return true;
+  if (n.length < b.length || !n.endsWith(b)) return false;
+  return n.length === b.length || b.startsWith('.') || n[n.length - b.length - 1] === '.';
+}
+
+/** rfc822Name: a mailbox, a host (all mailboxes there), or `.domain` (every host below it). */
+function emailWithin(mailbox: string, base: string): boolean {
+  const at = mailbox.lastIndexOf('@');
+  if (at < 0) return false;
+  const host = lower(mailbox.slice(at + 1));
+  if (base.includes('@')) return mailbox.slice(0, at) === base.slice(0, base.lastIndexOf('@')) && host === lower(base.slice(base.lastIndexOf('@') + 1));
+  if (base.startsWith('.')) return dnsWithin(host, base) && host !== lower(base.slice(1));
+  return host === lower(base);
+}
+
+/** uniformResourceIdentifier: the host part against a host or `.domain` constraint. */
+function uriWithin(uri: string, base: string): boolean | null {
+  let host: string;
+  try {
+    host = new URL(uri).hostname;
+  } catch {
+    return null;
+  }
+  if (!host || isIP(host.replace(/^\[|\]$/g, ''))) return null;
+  return base.startsWith('.') ? dnsWithin(host, base) && lower(host) !== lower(base.slice(1)) : lower(host) === lower(base);
+}
+
+function ipWithin(ip: Uint8Array, base: Uint8Array): boolean {
+  if (base.length !== ip.length * 2) return false;
+  for (let i = 0; i < ip.length; i++) if ((ip[i]! & base[ip.length + i]!) !== (base[i]! & base[ip.length + i]!)) return false;
+  return true;
+}
+
+/** directoryName: the constraint's RDNs are a prefix of the name's (attribute values compared case-insensitively). */
+function dnWithin(name: asn.Name, base: asn.Name): boolean {
+  if (base.length > name.length) return false;
+  return base.every((rdn, i) => {
+    const other = name[i]!;
+    if (rdn.length !== other.length) return false;
+    return rdn.every((atv) => other.some((o) => o.type === atv.type && normalise(o.value.toString()) === normalise(atv.value.toString())));
+  });
+}
+const normalise = (s: string) => lower(s.trim().replace(/\s+/g, ' '));
+
+/** Whether `name` (of the constraint's type) lies within `base`; null when the type is not one we can match. */
+function within(name: RawName, base: RawName): boolean | null {
+  switch (base.tag) {
+    case NAME.dns:
+      return dnsWithin(ascii(name.bytes), ascii(base.bytes));
+    case NAME.email:
+      return emailWithin(ascii(name.bytes), ascii(base.bytes));
+    case NAME.uri:
+      return uriWithin(ascii(name.bytes), ascii(base.bytes));
+    case NAME.ip:
+      return ipWithin(name.bytes, base.bytes);
+    case NAME.directory:
+      return dnWithin(AsnConvert.parse(name.bytes, asn.Name), AsnConvert.parse(base.bytes, asn.Name));
+    default:
+      return null;
+  }
+}
+
+/** The names of `cert` that name constraints apply to (RFC 5280 §6.1.3 (b), (c)). */
+function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
+  const names: RawName[] = [];
+  if (!cert.emptySubject) names.push({ tag: NAME.directory, bytes: cert.subjectDer });
+  const sans = cert.subjectAltNames ?? [];
+  names.push(...sans);
+  const attrs = cert.subjectAttributes;
+  // Email addresses in the subject are rfc822Names too (RFC 5280 §4.2.1.10).
+  for (const [type, value] of attrs) if (type === OID.emailAddress) names.push({ tag: NAME.email, bytes: Buffer.from(value, 'latin1') });
+  // As OpenSSL does: a leaf with no DNS SAN has its host-name-like CNs checked as dNSNames.
+  if (leaf && !sans.some((n) => n.tag === NAME.dns)) {
+    for (const [type, value] of attrs) if (type === OID.commonName && /^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(value)) names.push({ tag: NAME.dns, bytes: Buffer.from(value, 'latin1') });
+  }
+  return names;
+}
+
+const TYPE_NAMES: Record<number, string> = { 1: 'email', 2: 'DNS', 4: 'directory name', 6: 'URI', 7: 'IP' };
+function show(name: RawName): string {
+  if (name.tag === NAME.ip) return `IP ${name.bytes.length === 4 ? [...name.bytes].join('.') : Buffer.from(name.bytes).toString('hex')}`;
+  if (name.tag === NAME.directory) return `directory name ${new X509Name(name.bytes)}`;
+  return `${TYPE_NAMES[name.tag] ?? `name type ${name.tag}`} ${JSON.stringify(ascii(name.bytes))}`;
+}
+class X509Name {
+  constructor(private readonly der: Uint8Array) {}
+  toString(): string {
+    return AsnConvert.parse(this.der, asn.Name).map((rdn) => rdn.map((a) => `${a.type}=${a.value}`).join('+')).join(', ');
+  }
+}
+
+/**
+ * A wildcard DNS name `*.X` also names every `Y.X`: it breaks an excluded subtree `Y.X` though the
+ * string `*.X` is outside it. OpenSSL misses this; BoringSSL and Chromium refuse it.
+ */
+function wildcardReaches(name: RawName, excluded: RawName): boolean {
+  if (name.tag !== NAME.dns || excluded.tag !== NAME.dns) return false;
+  const n = ascii(name.bytes);
+  if (!n.startsWith('*.')) return false;
+  const base = lower(ascii(excluded.bytes).replace(/^\./, ''));
+  return base.endsWith(lower(n.slice(1))) && !base.slice(0, base.length - n.length + 1).includes('.');
+}
+
+/** Checks one name against one CA's constraints; returns why it fails, or null. */
+function violates(name: RawName, c: Constraints): string | null {
+  const sameType = (s: RawName) => s.tag === name.tag;
+  const permitted = c.permitted.filter(sameType);
+  if (permitted.length > 0) {
+    const results = permitted.map((p) => within(name, p));
+    if (results.some((r) => r === null)) return `cannot check ${show(name)} against its permitted subtrees`;
+    if (!results.includes(true)) return `${show(name)} is outside the permitted subtrees`;
+  }
+  for (const e of c.excluded.filter(sameType)) {
+    const r = within(name, e) || wildcardReaches(name, e);
+    if (r === null) return `cannot check ${show(name)} against its excluded subtrees`;
+    if (r) return `${show(name)} is in an excluded subtree`;
+  }
+  return null;
+}
+
+/** Trusted roots, indexed by subject so that finding an issuer is one lookup. */
+export class TrustStore {
+  readonly #bySubject = new Map<string, Cert[]>();
+  readonly #fingerprints = new Set<string>();
+
+  /** From PEM certificates; ones that do not parse are passed over (OS bundles hold odd entries). */
+  constructor(pems: Iterable<string | Uint8Array>) {
+    for (const pem of pems) {
+      let cert: Cert;
+      try {
+        cert = new Cert(typeof pem === 'string' ? new X509Certificate(pem).raw : pem);
+      } catch {
+        continue;
+      }
+      if (this.#fingerprints.has(cert.fingerprint)) continue;
+      this.#fingerprints.add(cert.fingerprint);
+      this.#bySubject.set(cert.subject, [...(this.#bySubject.get(cert.subject) ?? []), cert]);
+    }
+  }
+  get size(): number {
+    return this.#fingerprints.size;
+  }
+  has(cert: Cert): boolean {
+    return this.#fingerprints.has(cert.fingerprint);
+  }
+  issuersOf(cert: Cert): Cert[] {
+    return this.#bySubject.get(cert.issuer) ?? [];
+  }
+}
+
+export interface ValidateOptions {
+  /** The time to check validity at. */
+  at: Date;
+  /** The purpose: a TLS server certificate (the only one for now). */
+  purpose?: 'serverAuth';
+}
+
+/** Certificates beyond this in one chain are not looked at (OpenSSL's default depth is 100; real chains have 2–4). */
+export const MAX_CHAIN = 32;
+const MAX_PATHS = 16;
+
+/**
+ * Validates `presented` (leaf first, then any intermediates in any order, as a server sends them or
+ * a bundle holds them) against `store` at `options.at`.
+ * @example
+ * const verdict = validateChain(pems.map((p) => new Cert(new X509Certificate(p).raw)), new TrustStore(roots), { at: new Date() });
+ * if (!verdict.trusted) console.log(verdict.trustError?.code, verdict.trustError?.message);
+ */
+export function validateChain(presented: Cert[], store: TrustStore, options: ValidateOptions): Verdict {
+  const leaf = presented[0];
+  if (!leaf) throw new Error('validateChain: no certificate');
+  const pool = presented.slice(1, MAX_CHAIN);
+  let first: Verdict | undefined;
+  for (const { path, anchored } of candidatePaths(leaf, pool, store)) {
+    const error = anchored ? checkPath(path, options) : unanchored(path);
+    const verdict: Verdict = { trusted: error === null, trustError: error, path };
+    if (verdict.trusted) return verdict;
+    // Report the first anchored path's failure: it is the chain the server meant.
+    if (!first || (anchored && first.trustError?.code === 'UNTRUSTED')) first = verdict;
+  }
+  return first!;
+}
+
+function unanchored(path: Cert[]): TrustError {
+  const top = path.length - 1;
+  const cert = path[top]!;
+  if (cert.selfIssued && safeVerify(cert, cert)) return { code: 'UNTRUSTED', certificate: top, message: `self-signed certificate ${top} (${cert.label}) is not a trusted root` };
+  return { code: 'UNTRUSTED', certificate: top, message: `no trusted issuer found for certificate ${top} (issuer: ${cert.issuer.split('\n').join(', ') || '(empty)'})` };
+}
+
+/** Paths from the leaf upward, trusted roots tried first; each either ends at a root of the store or is a dead end. */
+function* candidatePaths(leaf: Cert, pool: Cert[], store: TrustStore): Generator<{ path: Cert[]; anchored: boolean }> {
+  let yielded = 0;
+  const path = [leaf];
+  function* walk(): Generator<{ path: Cert[]; anchored: boolean }> {
+    if (yielded >= MAX_PATHS) return;
+    const top = path[path.length - 1]!;
+    if (store.has(top)) {
+      yielded++;
+      yield { path: [...path], anchored: true };
+      return;
+    }
+    const seen = new Set(path.map((c) => c.fingerprint));
+    const candidates = [...store.issuersOf(top), ...pool.filter((c) => c.subject === top.issuer)].filter((c) => !seen.has(c.fingerprint) && keyIdsMatch(top, c));
+    if (candidates.length === 0 || path.length > MAX_CHAIN) {
+      yielded++;
+      yield { path: [...path], anchored: false };
+      return;
+    }
+    for (const c of candidates) {
+      path.push(c);
+      yield* walk();
+      path.pop();
+    }
+  }
+  yield* walk();
+}
+
+/** An issuer whose subject key id differs from the child's authority key id is not its issuer (as OpenSSL's X509_check_issued). */
+function keyIdsMatch(child: Cert, issuer: Cert): boolean {
+  try {
+    const akid = child.authorityKeyId;
+    const skid = issuer.subjectKeyId;
+    return !akid || !skid || akid === skid;
+  } catch {
+    return true; // a malformed extension is reported by the path check
+  }
+}
+
+function safeVerify(child: Cert, issuer: Cert): boolean {
+  try {
+    return child.node.verify(issuer.node.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 5280 §6.1 over a path that ends in a trusted root, plus the server-certificate rules. */
+function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
+  // Decode every extension the checks read first, so that a malformed one is named, not thrown.
+  for (const [i, cert] of path.entries()) {
+    try {
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.emptySubject || cert.subjectAttributes];
+    } catch (err) {
+      return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
+    }
+  }
+  return checkPathUnsafe(path, options);
+}
+
+function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | null {
+  const fail = (code: TrustRule, certificate: number, message: string): TrustError => ({ code, certificate, message: `certificate ${certificate} (${path[certificate]!.label}): ${message}` });
+  const last = path.length - 1;
+  const at = options.at;
+
+  for (const [i, cert] of path.entries()) {
+    // Extensions: each once (RFC 5280 §4.2), every critical one understood.
+    const ids = cert.extensions.map((e) => e.extnID);
+    const dup = ids.find((id, k) => ids.indexOf(id) !== k);
+    if (dup) return fail('DUPLICATE_EXTENSION', i, `extension ${dup} appears more than once (RFC 5280 §4.2)`);
+    const unknown = cert.extensions.find((e) => e.critical && !UNDERSTOOD.has(e.extnID));
+    if (unknown) return fail('UNKNOWN_CRITICAL_EXTENSION', i, `unknown critical extension ${unknown.extnID} (RFC 5280 §4.2)`);
+    if (cert.version < 3 && cert.extensions.length > 0) return fail('PROFILE', i, 'a version 1 or 2 certificate with extensions (RFC 5280 §4.1.2.1)');
+    // Signatures: each certificate by the next one's key. The root is trusted as it stands.
+    if (i < last && !safeVerify(cert, path[i + 1]!)) return fail('BAD_SIGNATURE', i, `the signature does not verify with the key of certificate ${i + 1}`);
+    // Validity of every certificate, the root included.
+    if (at < cert.notBefore) return fail('NOT_YET_VALID', i, `not valid before ${cert.notBefore.toISOString()}`);
+    if (at > cert.notAfter) return fail('EXPIRED', i, `expired ${cert.notAfter.toISOString()}`);
+  }
+
+  for (let i = 1; i <= last; i++) {
+    const cert = path[i]!;
+    // An issuer must be a CA: v3 with basicConstraints cA. A v1 root too is refused, as
+    // `openssl verify -x509_strict` does (none is left in the public root programs).
+    if (!cert.isCa) {
+      const why = cert.version < 3 ? `a version ${cert.version} certificate cannot be a CA` : cert.basicConstraints ? 'basicConstraints says it is not a CA' : 'no basicConstraints: not a CA';
+      return fail('NOT_A_CA', i, `${why} (RFC 5280 §4.2.1.9)`);
+    }
+    const ku = cert.keyUsage;
+    if (ku && !ku.has(KU.keyCertSign)) return fail('KEY_USAGE', i, 'its keyUsage lacks keyCertSign, so it cannot sign certificates (RFC 5280 §4.2.1.3)');
+    // pathLenConstraint: how many non-self-issued intermediates may follow it.
+    const pathLen = cert.basicConstraints?.pathLenConstraint;
+    if (pathLen !== undefined) {
+      const below = path.slice(1, i).filter((c) => !c.selfIssued).length;
+      if (below > pathLen) return fail('PATH_LENGTH', i, `pathLenConstraint ${pathLen} allows ${pathLen} intermediate(s) below it, the path has ${below} (RFC 5280 §4.2.1.9)`);
+    }
+    // Name constraints apply to every certificate below, except self-issued intermediates (§6.1.3 (b)).
+    const nc = cert.nameConstraints;
+    if (nc) {
+      for (let j = i - 1; j >= 0; j--) {
+        if (j > 0 && path[j]!.selfIssued) continue;
+        for (const name of constrainedNames(path[j]!, j === 0)) {
+          const why = violates(name, nc);
+          if (why) return { code: 'NAME_CONSTRAINTS', certificate: j, message: `certificate ${j} (${path[j]!.label}): ${why} of certificate ${i} (RFC 5280 §4.2.1.10)` };
+        }
+      }
+    }
+  }
+
+  // The purpose: a TLS server. EKU on the leaf and on intermediates (not the root, as OpenSSL and browsers do).
+  for (let i = 0; i < Math.max(last, 1); i++) {
+    const eku = path[i]!.extKeyUsage;
+    if (eku && !eku.includes(OID.serverAuth)) return fail('EXTENDED_KEY_USAGE', i, `extendedKeyUsage without serverAuth (${eku.join(', ')})`);
+  }
+  const leaf = path[0]!;
+  const leafKu = leaf.keyUsage;
+  if (!leaf.isCa && leafKu && ![KU.digitalSignature, KU.keyEncipherment, KU.keyAgreement].some((b) => leafKu.has(b))) {
+    return fail('KEY_USAGE', 0, 'its keyUsage allows neither digitalSignature, keyEncipherment nor keyAgreement, as a TLS server needs');
+  }
+  // Browsers match host names against the SAN only: CA/B Baseline Requirements §7.1.4.2.1, RFC 9525 §6.3
+  // (RFC 6125 §6.4.4 allowed the CN; OpenSSL still falls back to it, keysmith does not).
+  if (!leaf.isCa && !leaf.subjectAltNames?.length) return fail('NO_SAN', 0, 'no subjectAltName: browsers and keysmith match host names only against it (CA/B BR §7.1.4.2.1)');
+
+  if (last > 0) {
+    const why = profile(path);
+    if (why) return fail('PROFILE', why[0], why[1]);
+  }
+  return null;
+}
+
+/**
+ * RFC 5280's MUSTs for conforming certificates, as `openssl verify -x509_strict` enforces them.
+ * Returns [certificate index, why] or null.
+ */
+function profile(path: Cert[]): [number, string] | null {
+  for (const [i, cert] of path.entries()) {
+    const bc = cert.extension(OID.basicConstraints);
+    const ku = cert.keyUsage;
+    const sans = cert.subjectAltNames;
+    const emptySubject = cert.emptySubject;
+    if (cert.isCa) {
+      if (bc && !bc.critical) return [i, 'a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9)'];
+      if (!ku) return [i, 'a CA without keyUsage (RFC 5280 §4.2.1.3)'];
+    } else {
+      if (cert.basicConstraints?.pathLenConstraint !== undefined) return [i, 'pathLenConstraint on a certificate that is not a CA (RFC 5280 §4.2.1.9)'];
+      if (ku?.has(KU.keyCertSign)) return [i, 'keyCertSign on a certificate that is not a CA (RFC 5280 §4.2.1.3)'];
+    }
+    if (cert.emptyIssuer) return [i, 'an empty issuer name (RFC 5280 §4.1.2.4)'];
+    if (emptySubject && (cert.isCa || ku?.has(KU.cRLSign) || !sans)) return [i, 'an empty subject without a subjectAltName (RFC 5280 §4.1.2.6)'];
+    if (emptySubject && sans && !cert.extension(OID.subjectAltName)!.critical) return [i, 'an empty subject with a non-critical subjectAltName (RFC 5280 §4.2.1.6)'];
+    if (sans && sans.length === 0) return [i, 'an empty subjectAltName (RFC 5280 §4.2.1.6)'];
+    if (cert.extension(OID.authorityKeyId)?.critical) return [i, 'a critical authorityKeyIdentifier (RFC 5280 §4.2.1.1)'];
+    if (cert.extension(OID.subjectKeyId)?.critical) return [i, 'a critical subjectKeyIdentifier (RFC 5280 §4.2.1.2)'];
+    if (cert.version >= 3) {
+      if (i < path.length - 1 && !cert.authorityKeyId) return [i, 'no authorityKeyIdentifier key id (RFC 5280 §4.2.1.1)'];
+      if (cert.isCa && !cert.extension(OID.subjectKeyId)) return [i, 'a CA without subjectKeyIdentifier (RFC 5280 §4.2.1.2)'];
+    }
+    if (!cert.signatureAlgorithmsMatch) return [i, 'the signature algorithm differs inside and outside the signed part (RFC 5280 §4.1.1.2)'];
+  }
+  return null;
+}
+
+/**
+ * Whether the leaf names `host`, by RFC 6125 / RFC 9525 as browsers apply them, through OpenSSL's
+ * matcher: subjectAltName only (never the CN), a wildcard only as the whole left-most label and
+ * for one label, never for an IP address, never directly under a public suffix (`*.co.uk`, CA/B BR
+ * §3.2.2.6, by the Public Suffix List's ICANN section); IPs match iPAddress entries only.
+ */
+export async function matchesHost(leaf: Cert, host: string): Promise<boolean> {
+  const name = host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (isIP(name)) return leaf.node.checkIP(name) !== undefined;
+  const matched = leaf.node.checkHost(name, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false });
+  if (matched === undefined || !matched.startsWith('*.')) return matched !== undefined;
+  const base = lower(matched.slice(2));
+  const { getPublicSuffix } = await import('tldts');
+  if (getPublicSuffix(base, { allowPrivateDomains: false }) !== base) return true;
+  // The wildcard is not allowed; the host may still be named exactly.
+  return leaf.node.checkHost(name, { subject: 'never', wildcards: false }) !== undefined;
+}
+
+export interface ServerVerdict {
+  trusted: boolean;
+  trustError: TrustError | null;
+  /** null when no host name was given (a file). */
+  hostnameMatch: boolean | null;
+  path: Cert[];
+}
+
+/**
+ * The verdict on a TLS server's chain (from a live server or a file): trust, and whether the leaf
+ * names `host` when one is given.
+ */
+export async function verifyServer(certs: Cert[], store: TrustStore, options: { at: Date; host?: string | null }): Promise<ServerVerdict> {
+  const { trusted, trustError, path } = validateChain(certs, store, { at: options.at });
+  return { trusted, trustError, hostnameMatch: options.host ? await matchesHost(certs[0]!, options.host) : null, path };
+}
+
+/**
+ * Reads the certificates of a PEM bundle (garbage between blocks ignored) or one DER certificate.
+ * `cache` shares certificates met before (the same intermediate in many files is parsed once).
+ */
+export function parseCertificates(bytes: Uint8Array, cache?: Map<string, Cert>): Cert[] {
+  const text = Buffer.from(bytes).toString('latin1');
+  const blocks = [...text.matchAll(/-----BEGIN (?:X509 )?CERTIFICATE-----([\s\S]*?)-----END (?:X509 )?CERTIFICATE-----/g)];
+  if (blocks.length === 0) return text.includes('-----BEGIN') ? [] : [new Cert(bytes)];
+  return blocks.map((m) => {
+    const base64 = m[1]!.replace(/\s+/g, '');
+    let cert = cache?.get(base64);
+    if (!cert) {
+      cert = new Cert(Buffer.from(base64, 'base64'));
+      cache?.set(base64, cert);
+    }
+    return cert;
+  });
+}
