@@ -3,7 +3,16 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa } from '../src/tls/ca.js';
+import { issueCertificate } from '../src/tls/issue.js';
+import type { Vault } from '../src/vault/types.js';
 import { measureTogether, type Cmd, type Comparison } from './lib.js';
+
+/** A vault in memory, for the bench's throwaway CA. */
+function memoryVault(): Vault {
+  const records = new Map();
+  return { get: async (n) => records.get(n), set: async (n, r) => void records.set(n, r), delete: async (n) => records.delete(n), list: async () => [], describe: () => ({ backend: 'file', location: 'memory', writable: true }) };
+}
 
 const BIN = join(process.cwd(), 'bin', 'keysmith.js');
 
@@ -66,7 +75,21 @@ export async function tlsBenchmarks(): Promise<{ rows: Comparison[]; notes: stri
       const perEndpoint = loop!.medianMs / sample.length;
       const serial500 = { label: 'serial openssl loop, 500 (extrapolated)', medianMs: perEndpoint * 500 };
       rows.push({ name: 'tls check, 500 local endpoints', subject: check!, against: serial500 });
+
+      // 5,000 certificate files, each a distinct leaf (no cache helps) under one CA, fully validated.
+      const files = join(home, 'files');
+      mkdirSync(files);
+      const pki = await createCa(memoryVault(), 'bench', { now: new Date() });
+      writeFileSync(join(home, 'bench-ca.pem'), pki.certificatePem);
+      for (let i = 0; i < 5000; i++) writeFileSync(join(files, `c${i}.pem`), (await issueCertificate(pki, [`host${i}.test`], { now: new Date() })).certificatePem);
+      const names = Array.from({ length: 5000 }, (_, i) => join(files, `c${i}.pem`));
+      const [fileCheck, verifyAll] = measureTogether([
+        { label: 'tls check (5,000 files)', argv: [process.execPath, BIN, 'tls', 'check', `${files}/*.pem`, '--ca-file', join(home, 'bench-ca.pem'), '--json'], env },
+        { label: 'openssl verify, 5,000 files in one process', argv: ['openssl', 'verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', join(home, 'bench-ca.pem'), ...names] },
+      ], { runs: 5, warmup: 1 });
+      rows.push({ name: 'tls check, 5,000 files', subject: fileCheck!, against: verifyAll! });
       const notes = [
+        `tls check over 5,000 files: ${fileCheck!.medianMs.toFixed(0)} ms (target < 3000 ms); openssl verify on the same files in one process: ${verifyAll!.medianMs.toFixed(0)} ms`,
         `tls check over 500 endpoints: ${check!.medianMs.toFixed(0)} ms (target < 3000 ms); serial openssl s_client | x509 -checkend: ${perEndpoint.toFixed(1)} ms per endpoint, ${(serial500.medianMs / 1000).toFixed(1)} s for 500; speed-up ${(serial500.medianMs / check!.medianMs).toFixed(1)}× (target ≥ 20×)`,
       ];
       return { rows, notes };

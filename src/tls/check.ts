@@ -144,6 +144,7 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
   // Trust is decided by our validator, from the chain the server sends, as for files. A context
   // trusting one unrelated root keeps Node from also building its own detailed copy of every chain.
   const context = createSecureContext({ ca: rootCertificates[0] });
+  /** Certificates met before in this run, by base64 (files) or fingerprint (hosts). */
   const certCache = new Map<string, CertType>();
   const results: Array<CheckResult | undefined> = new Array(expanded.length);
   let next = 0;
@@ -179,7 +180,13 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
       const servername = o.servername ?? (isIP(endpoint.host) ? undefined : endpoint.host);
       const peer = await fetchChain({ ...endpoint, ...(servername ? { servername } : {}) }, { timeoutMs: o.timeoutMs, secureContext: context, requestOcsp: o.ocsp === true });
       if (peer.chain.length === 0) return unknown('the server sent no certificate');
-      return await judge(peer.chain.map((c) => new Cert(c.raw)), servername ?? endpoint.host, peer.ocspResponse);
+      // Servers behind one CA send the same intermediates: each is parsed once.
+      const certs = peer.chain.map((c) => {
+        const cert = certCache.get(c.fingerprint256) ?? new Cert(c);
+        certCache.set(c.fingerprint256, cert);
+        return cert;
+      });
+      return await judge(certs, servername ?? endpoint.host, peer.ocspResponse);
     } catch (err) {
       if (err instanceof Error) return unknown(err.message.replace(`${target}: `, ''));
       throw err;

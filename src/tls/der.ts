@@ -118,3 +118,73 @@ export function certificateFields(der: Uint8Array): CertificateFields {
   }
   return { version, innerSignature: innerSignature!.bytes, outerSignature: outer.bytes, issuer: issuer!, subject, validity: validity!, extensions };
 }
+
+// The small extension values every validation reads, decoded here rather than by @peculiar/asn1-x509
+// for the same reason (they are checked against it in test/unit/tls/der.test.ts); the rarer ones
+// (names, name constraints' directory names) stay with the library.
+
+/** basicConstraints (RFC 5280 §4.2.1.9): SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }. */
+export function basicConstraints(value: Uint8Array): { cA: boolean; pathLenConstraint?: number } {
+  const parts = children(readOne(value));
+  let cA = false;
+  let at = 0;
+  if (parts[at]?.tag === TAG.boolean) {
+    if (parts[at]!.content.length !== 1) throw new Error('DER: bad BOOLEAN');
+    cA = parts[at++]!.content[0] !== 0;
+  }
+  const len = parts[at];
+  if (len && (len.tag !== TAG.integer || len.content.length < 1 || len.content.length > 4 || len.content[0]! & 0x80)) throw new Error('DER: bad pathLenConstraint');
+  if (parts.length > at + (len ? 1 : 0)) throw new Error('DER: bad basicConstraints');
+  return len ? { cA, pathLenConstraint: len.content.reduce((n, b) => n * 256 + b, 0) } : { cA };
+}
+
+/** A BIT STRING's set bits, numbered as DER does (bit 0 is the first byte's most significant bit). */
+export function bitString(value: Uint8Array): Set<number> {
+  const tlv = readOne(value);
+  if (tlv.tag !== 0x03 || tlv.content.length < 1 || tlv.content[0]! > 7) throw new Error('DER: bad BIT STRING');
+  const bits = new Set<number>();
+  for (let i = 1; i < tlv.content.length; i++) for (let b = 0; b < 8; b++) if (tlv.content[i]! & (0x80 >> b)) bits.add((i - 1) * 8 + b);
+  return bits;
+}
+
+/** A SEQUENCE OF OBJECT IDENTIFIER (extKeyUsage). */
+export function oidSequence(value: Uint8Array): string[] {
+  return children(readOne(value)).map((el) => {
+    if (el.tag !== TAG.oid) throw new Error('DER: not an OID');
+    return oid(el.content);
+  });
+}
+
+/** An OCTET STRING's content (subjectKeyIdentifier). */
+export function octetString(value: Uint8Array): Uint8Array {
+  const tlv = readOne(value);
+  if (tlv.tag !== TAG.octetString) throw new Error('DER: not an OCTET STRING');
+  return tlv.content;
+}
+
+/** authorityKeyIdentifier's keyIdentifier ([0] IMPLICIT OCTET STRING), when present. */
+export function authorityKeyId(value: Uint8Array): Uint8Array | undefined {
+  return children(readOne(value)).find((el) => el.tag === 0x80)?.content;
+}
+
+/**
+ * A validity time: UTCTime `YYMMDDHHMMSSZ` (years 1950–2049) or GeneralizedTime `YYYYMMDDHHMMSSZ`,
+ * the only forms RFC 5280 §4.1.2.5 allows.
+ */
+export function time(tlv: Tlv): Date {
+  const text = Buffer.from(tlv.content).toString('latin1');
+  const m = tlv.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : tlv.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  if (!m) throw new Error(`DER: a time RFC 5280 does not allow (${JSON.stringify(text)})`);
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const fullYear = tlv.tag === 0x17 ? (year >= 50 ? 1900 + year : 2000 + year) : year;
+  const date = new Date(Date.UTC(fullYear, month - 1, day, hour, minute, second));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw new Error(`DER: no such time ${JSON.stringify(text)}`);
+  return date;
+}
+
+/** Validity ::= SEQUENCE { notBefore Time, notAfter Time }. */
+export function validity(tlv: Tlv): { notBefore: Date; notAfter: Date } {
+  const parts = children(tlv);
+  if (parts.length !== 2) throw new Error('DER: bad validity');
+  return { notBefore: time(parts[0]!), notAfter: time(parts[1]!) };
+}

@@ -23,6 +23,7 @@ export async function loadTrustStore(env: NodeJS.ProcessEnv, caFile?: string): P
     if (!pems) throw new UsageError(`--ca-file: no PEM certificate in ${caFile}`);
     roots.push(...pems);
   }
-  // The OS bundle and NODE_EXTRA_CA_CERTS often repeat Node's own: parse each root once.
-  return new TrustStore(new Set(roots.map((r) => r.trim())));
+  // The OS bundle and NODE_EXTRA_CA_CERTS often repeat Node's own, laid out differently: parse each root once.
+  const unique = new Set(roots.map((pem) => pem.replace(/-----[^-]+-----|\s+/g, '')));
+  return new TrustStore([...unique].map((base64) => Buffer.from(base64, 'base64')));
 }

@@ -16,7 +16,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
-import { certificateFields, children, readOne, TAG as DER_TAG, type CertificateFields, type Tlv } from './der.js';
+import { authorityKeyId, basicConstraints, bitString, certificateFields, children, octetString, oidSequence, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv } from './der.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
 export type TrustRule =
@@ -103,8 +103,8 @@ export class Cert {
   readonly #memo = new Map<string, unknown>();
 
   /** Throws when OpenSSL cannot parse `der` as a certificate. */
-  constructor(der: Uint8Array) {
-    this.node = new X509Certificate(der);
+  constructor(der: Uint8Array | X509Certificate) {
+    this.node = der instanceof X509Certificate ? der : new X509Certificate(der);
     this.der = this.node.raw;
     this.fingerprint = this.node.fingerprint256;
     this.#fields = certificateFields(this.der);
@@ -137,14 +137,14 @@ export class Cert {
   get subjectDer(): Uint8Array {
     return this.#fields.subject.bytes;
   }
-  get #validity(): asn.Validity {
-    return this.#once('validity', () => AsnConvert.parse(this.#fields.validity.bytes, asn.Validity));
+  get #validity(): { notBefore: Date; notAfter: Date } {
+    return this.#once('validity', () => validity(this.#fields.validity));
   }
   get notBefore(): Date {
-    return this.#validity.notBefore.getTime();
+    return this.#validity.notBefore;
   }
   get notAfter(): Date {
-    return this.#validity.notAfter.getTime();
+    return this.#validity.notAfter;
   }
   get version(): number {
     return this.#fields.version;
@@ -159,25 +159,25 @@ export class Cert {
   extension(oid: string): CertificateFields['extensions'][number] | undefined {
     return this.extensions.find((e) => e.extnID === oid);
   }
-  parsed<T>(oid: string, type: new () => T): T | undefined {
+  /** An extension's value decoded by `decode`, once; undefined when the extension is absent. */
+  #decoded<T>(oid: string, decode: (value: Uint8Array) => T): T | undefined {
     return this.#once(oid, () => {
       const e = this.extension(oid);
-      return e ? AsnConvert.parse(e.value, type) : undefined;
+      return e ? decode(e.value) : undefined;
     });
   }
-  get basicConstraints(): asn.BasicConstraints | undefined {
-    return this.parsed(OID.basicConstraints, asn.BasicConstraints);
+  get basicConstraints(): { cA: boolean; pathLenConstraint?: number } | undefined {
+    return this.#decoded(OID.basicConstraints, basicConstraints);
   }
   get isCa(): boolean {
     return this.version === 3 && this.basicConstraints?.cA === true;
   }
   /** The keyUsage bits (DER bit numbers), or null when the extension is absent (any use allowed). */
   get keyUsage(): Set<number> | null {
-    const ku = this.parsed(OID.keyUsage, asn.KeyUsage);
-    return this.#once('ku', () => (ku ? new Set([...Array(9).keys()].filter((i) => ku.toNumber() & (1 << i))) : null));
+    return this.#decoded(OID.keyUsage, bitString) ?? null;
   }
   get extKeyUsage(): string[] | null {
-    return this.parsed(OID.extKeyUsage, asn.ExtendedKeyUsage)?.map(String) ?? null;
+    return this.#decoded(OID.extKeyUsage, oidSequence) ?? null;
   }
   get subjectAltNames(): RawName[] | null {
     return this.#once('san', () => {
@@ -195,12 +195,13 @@ export class Cert {
     return this.subject === this.issuer;
   }
   get subjectKeyId(): string | undefined {
-    const id = this.parsed(OID.subjectKeyId, asn.SubjectKeyIdentifier);
-    return id ? Buffer.from(id.buffer).toString('hex') : undefined;
+    return this.#decoded(OID.subjectKeyId, (v) => Buffer.from(octetString(v)).toString('hex'));
   }
   get authorityKeyId(): string | undefined {
-    const id = this.parsed(OID.authorityKeyId, asn.AuthorityKeyIdentifier)?.keyIdentifier;
-    return id ? Buffer.from(id.buffer).toString('hex') : undefined;
+    return this.#decoded(OID.authorityKeyId, (v) => {
+      const id = authorityKeyId(v);
+      return id && Buffer.from(id).toString('hex');
+    });
   }
   /** The subject's attributes, as (type, value) pairs in order. */
   get subjectAttributes(): Array<[string, string]> {
@@ -374,12 +375,12 @@ export class TrustStore {
   readonly #bySubject = new Map<string, Cert[]>();
   readonly #fingerprints = new Set<string>();
 
-  /** From PEM certificates; ones that do not parse are passed over (OS bundles hold odd entries). */
-  constructor(pems: Iterable<string | Uint8Array>) {
-    for (const pem of pems) {
+  /** From PEM or DER certificates; ones that do not parse are passed over (OS bundles hold odd entries). */
+  constructor(certificates: Iterable<string | Uint8Array>) {
+    for (const pemOrDer of certificates) {
       let cert: Cert;
       try {
-        cert = new Cert(typeof pem === 'string' ? new X509Certificate(pem).raw : pem);
+        cert = new Cert(typeof pemOrDer === 'string' ? new X509Certificate(pemOrDer) : pemOrDer);
       } catch {
         continue;
       }
@@ -489,9 +490,11 @@ function safeVerify(child: Cert, issuer: Cert): boolean {
 /** RFC 5280 §6.1 over a path that ends in a trusted root, plus the server-certificate rules. */
 function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
   // Decode every extension the checks read first, so that a malformed one is named, not thrown.
+  const constrained = path.some((c) => c.extension(OID.nameConstraints));
   for (const [i, cert] of path.entries()) {
     try {
-      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.emptySubject || cert.subjectAttributes];
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter];
+      if (constrained && !cert.emptySubject) void cert.subjectAttributes;
     } catch (err) {
       return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { certificateFields, oid, readOne, readTlv } from '../../../src/tls/der.js';
+import { authorityKeyId, basicConstraints, bitString, certificateFields, octetString, oid, oidSequence, readOne, readTlv, time, validity } from '../../../src/tls/der.js';
 
 const CORPUS = new URL('../../../fixtures/tls/', import.meta.url).pathname;
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -18,6 +18,31 @@ const corpus = readdirSync(CORPUS, { withFileTypes: true })
 describe('the DER walk agrees with @peculiar/asn1-x509 on every certificate of fixtures/tls', () => {
   it('has certificates to compare', () => expect(corpus.length).toBeGreaterThan(100));
 
+  it('the extensions every validation reads: basicConstraints, keyUsage, extKeyUsage, key identifiers', () => {
+    let seen = 0;
+    for (const der of corpus) {
+      for (const e of certificateFields(der).extensions) {
+        const value = e.value;
+        const hex = (b: ArrayBuffer | Uint8Array | undefined) => (b ? Buffer.from(b as ArrayBuffer).toString('hex') : undefined);
+        if (e.extnID === '2.5.29.19') {
+          const theirs = AsnConvert.parse(value, asn.BasicConstraints);
+          expect(basicConstraints(value)).toEqual({ cA: theirs.cA, ...(theirs.pathLenConstraint === undefined ? {} : { pathLenConstraint: theirs.pathLenConstraint }) });
+        } else if (e.extnID === '2.5.29.15') {
+          const n = AsnConvert.parse(value, asn.KeyUsage).toNumber();
+          expect([...bitString(value)].sort()).toEqual([...Array(9).keys()].filter((i) => n & (1 << i)));
+        } else if (e.extnID === '2.5.29.37') {
+          expect(oidSequence(value)).toEqual(AsnConvert.parse(value, asn.ExtendedKeyUsage).map(String));
+        } else if (e.extnID === '2.5.29.14') {
+          expect(hex(octetString(value))).toBe(hex(AsnConvert.parse(value, asn.SubjectKeyIdentifier).buffer));
+        } else if (e.extnID === '2.5.29.35') {
+          expect(hex(authorityKeyId(value))).toBe(hex(AsnConvert.parse(value, asn.AuthorityKeyIdentifier).keyIdentifier?.buffer));
+        } else continue;
+        seen++;
+      }
+    }
+    expect(seen).toBeGreaterThan(300);
+  });
+
   it('version, names, validity, signature algorithms and every extension', () => {
     for (const der of corpus) {
       const ours = certificateFields(der);
@@ -26,7 +51,7 @@ describe('the DER walk agrees with @peculiar/asn1-x509 on every certificate of f
       expect(ours.version).toBe(tbs.version + 1);
       expect(Buffer.from(ours.subject.bytes)).toEqual(Buffer.from(AsnConvert.serialize(tbs.subject)));
       expect(Buffer.from(ours.issuer.bytes)).toEqual(Buffer.from(AsnConvert.serialize(tbs.issuer)));
-      expect(AsnConvert.parse(ours.validity.bytes, asn.Validity).notAfter.getTime()).toEqual(tbs.validity.notAfter.getTime());
+      expect(validity(ours.validity)).toEqual({ notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime() });
       expect(Buffer.from(ours.innerSignature)).toEqual(Buffer.from(AsnConvert.serialize(tbs.signature)));
       expect(Buffer.from(ours.outerSignature)).toEqual(Buffer.from(AsnConvert.serialize(theirs.signatureAlgorithm)));
       expect(ours.extensions.map((e) => [e.extnID, e.critical, Buffer.from(e.value).toString('hex')])).toEqual(
@@ -48,6 +73,16 @@ describe('the DER walk refuses what is not DER', () => {
     ['empty', Buffer.alloc(0)],
   ])('%s', (_label, bytes) => {
     expect(() => certificateFields(bytes)).toThrow(/DER|certificate/);
+  });
+
+  it('times: UTCTime for 1950–2049, GeneralizedTime, and no other form (RFC 5280 §4.1.2.5)', () => {
+    const at = (tag: number, text: string) => time({ tag, bytes: new Uint8Array(), content: Buffer.from(text) }).toISOString();
+    expect(at(0x17, '491231235959Z')).toBe('2049-12-31T23:59:59.000Z');
+    expect(at(0x17, '500101000000Z')).toBe('1950-01-01T00:00:00.000Z');
+    expect(at(0x18, '20500101000000Z')).toBe('2050-01-01T00:00:00.000Z');
+    for (const [tag, text] of [[0x17, '4912312359Z'], [0x17, '491231235959+0100'], [0x18, '20500101000000.5Z'], [0x18, '20501301000000Z'], [0x17, '490230000000Z'], [0x17, '491231246000Z'], [0x04, '491231235959Z']] as const) {
+      expect(() => at(tag, text), text).toThrow(/DER/);
+    }
   });
 
   it('decodes OIDs, including large arcs and the 2.x branch', () => {
