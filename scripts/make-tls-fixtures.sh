@@ -130,13 +130,14 @@ ext_lines() {
 #   ISSUER    a certificate NAME of this case, or "self" for a self-signed certificate
 #   @subject  subject DN in openssl -subj form ("/" for an empty subject)
 #   @from/@to validity (YYYYMMDDHHMMSSZ); default GOOD_FROM/GOOD_TO
-#   @key      ec (P-256, default) or rsa (2048)
+#   @key      ec (P-256, default), rsa (2048) or rsa1024 (weak, on purpose)
+#   @md       the digest the issuer signs with: sha256 (default) or sha1 (weak, on purpose)
 #   @v1       yes: no extensions at all, which makes `openssl ca` write a version 1 certificate
 #   anything else is an extension line for the openssl config (see ext_lines)
 cert() {
   local name=$1 issuer=$2
   shift 2
-  local subject=/ from=$GOOD_FROM to=$GOOD_TO alg=ec v1=no
+  local subject=/ from=$GOOD_FROM to=$GOOD_TO alg=ec v1=no md=sha256
   local -a ext=()
   local a
   for a in "$@"; do
@@ -146,6 +147,7 @@ cert() {
       @to=*) to=${a#*=} ;;
       @key=*) alg=${a#*=} ;;
       @v1=*) v1=${a#*=} ;;
+      @md=*) md=${a#*=} ;;
       @*) die "cert: unknown option $a" ;;
       *) ext+=("$a") ;;
     esac
@@ -156,6 +158,7 @@ cert() {
     case $alg in
       ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null ;;
       rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null ;;
+      rsa1024) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$key" 2>/dev/null ;;
       *) die "cert: unknown key type $alg" ;;
     esac
   fi
@@ -190,7 +193,7 @@ EOF
   openssl req -new -key "$key" -subj "$subject" -out "$ca/req.csr" 2>/dev/null \
     || die "$C/$name: openssl req failed"
   local -a args=(ca -batch -config "$ca/ca.cnf" -in "$ca/req.csr" -out "$ca/cert.pem" -notext
-    -preserveDN -utf8 -md sha256 -startdate "$from" -enddate "$to")
+    -preserveDN -utf8 -md "$md" -startdate "$from" -enddate "$to")
   if [[ $issuer == self ]]; then
     args+=(-selfsign -keyfile "$key")
   else
@@ -390,6 +393,29 @@ case_good-rsa() {
   root root @key=rsa
   ca int root @key=rsa
   leaf leaf int DNS:api.corp.test @key=rsa "keyUsage=critical,digitalSignature,keyEncipherment"
+  emit leaf int root
+}
+case_weak-key-leaf() {
+  describe api.corp.test WEAK_KEY 0 "WEAK_KEY: the leaf (0) has an RSA key of 1024 bits" \
+    "CA/B BR §6.1.5 (RSA keys of at least 2048 bits), as browsers enforce; openssl verify at its default auth level, and Node's handshake at security level 1, accept 1024 bits"
+  root root
+  ca int root
+  leaf leaf int DNS:api.corp.test @key=rsa1024 "keyUsage=critical,digitalSignature,keyEncipherment"
+  emit leaf int root
+}
+case_weak-signature-leaf() {
+  describe api.corp.test WEAK_SIGNATURE 0 "WEAK_SIGNATURE: the intermediate signed the leaf (0) with SHA-1" \
+    "CA/B BR §7.1.3.2 (no SHA-1 signatures on subscriber certificates), as browsers enforce since 2017; openssl verify at its default auth level accepts SHA-1"
+  root root
+  ca int root
+  leaf leaf int DNS:api.corp.test @md=sha1
+  emit leaf int root
+}
+case_good-sha1-root() {
+  describe api.corp.test - - "nothing: the root signed itself with SHA-1, which nobody checks (a trust anchor is its name and key)"
+  root root @md=sha1
+  ca int root
+  leaf leaf int DNS:api.corp.test
   emit leaf int root
 }
 case_good-ip() {
@@ -863,7 +889,7 @@ case_empty-subject-noncritical-san() {
 # The table: every case, in the order of the README.
 
 CASES=(
-  good-2 good-3 good-4 good-rsa good-ip good-ipv6 good-wildcard good-hostname-case
+  good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf good-ip good-ipv6 good-wildcard good-hostname-case
   good-empty-subject good-pathlen good-pathlen-0 good-no-eku good-intermediate-eku
   pathlen-violated pathlen-violated-4
   nc-dns-permitted nc-dns-permitted-ok nc-dns-permitted-apex nc-dns-label-boundary
@@ -922,11 +948,12 @@ reported (`null` when OK), and `errors`: every `error N at D depth lookup: TEXT`
 (`openssl verify` continues past some errors).
 
 Dates: valid certificates 2025-01-01..2045-01-01; expired 2020-01-01..2021-01-01; not yet valid
-from 2090-01-01. Keys are EC P-256, except `good-rsa` (RSA-2048).
+from 2090-01-01. Keys are EC P-256, except `good-rsa` (RSA-2048) and `weak-key-leaf` (RSA-1024).
 
 Rules: `EXPIRED`, `NOT_YET_VALID`, `BAD_SIGNATURE`, `UNTRUSTED`, `NOT_A_CA`, `PATH_LENGTH`,
 `KEY_USAGE`, `NAME_CONSTRAINTS`, `UNKNOWN_CRITICAL_EXTENSION`, `DUPLICATE_EXTENSION`,
-`EXTENDED_KEY_USAGE`, `NO_SAN`, `HOSTNAME`, `PROFILE` (an RFC 5280 MUST that `-x509_strict` enforces).
+`EXTENDED_KEY_USAGE`, `NO_SAN`, `WEAK_KEY`, `WEAK_SIGNATURE`, `HOSTNAME`, `PROFILE` (an RFC 5280 MUST
+that `-x509_strict` enforces).
 
 ## Cases
 

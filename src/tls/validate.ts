@@ -16,7 +16,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
-import { authorityKeyId, basicConstraints, bitString, certificateFields, children, octetString, oidSequence, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv } from './der.js';
+import { authorityKeyId, basicConstraints, bitString, certificateFields, children, octetString, oid, oidSequence, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv } from './der.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
 export type TrustRule =
@@ -33,6 +33,8 @@ export type TrustRule =
   | 'DUPLICATE_EXTENSION'
   | 'EXTENDED_KEY_USAGE'
   | 'NO_SAN'
+  | 'WEAK_KEY'
+  | 'WEAK_SIGNATURE'
   | 'PROFILE';
 
 export interface TrustError {
@@ -82,6 +84,20 @@ const UNDERSTOOD = new Set([
   '1.3.6.1.5.5.7.1.24', // TLS feature (must-staple)
   '2.16.840.1.113730.1.1', // Netscape certificate type
 ]);
+
+/** Signature algorithms no browser accepts on a certificate any more (MD2, MD4, MD5, SHA-1). */
+const WEAK_SIGNATURES: Record<string, string> = {
+  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
+  '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
+  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
+  '1.3.14.3.2.29': 'sha1WithRSASignature',
+  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
+  '1.2.840.10040.4.3': 'dsa-with-SHA1',
+};
+
+/** The curves CA/B BR §6.1.5 allows; Ed25519 and Ed448 are allowed too (OpenSSL accepts them, keysmith issues them). */
+const STRONG_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
 /** KeyUsage bits as DER numbers them (bit 0 is the most significant bit of the first byte). */
 const KU = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
@@ -148,6 +164,25 @@ export class Cert {
   }
   get version(): number {
     return this.#fields.version;
+  }
+  /** The OID of the algorithm the issuer signed with. */
+  get signatureAlgorithm(): string {
+    return this.#once('sigalg', () => {
+      const id = children(readOne(this.#fields.outerSignature))[0];
+      if (id?.tag !== DER_TAG.oid) throw new Error('DER: bad signature algorithm');
+      return oid(id.content);
+    });
+  }
+  /** Why the public key is too weak to trust, or null. */
+  get weakKey(): string | null {
+    return this.#once('weakKey', () => {
+      const key = this.node.publicKey;
+      const bits = key.asymmetricKeyDetails?.modulusLength;
+      if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' || key.asymmetricKeyType === 'dsa') && bits !== undefined && bits < 2048) return `a ${bits}-bit ${key.asymmetricKeyType.toUpperCase()} key`;
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (key.asymmetricKeyType === 'ec' && !STRONG_CURVES.has(curve ?? '')) return `an EC key on ${curve ?? 'an unnamed curve'}`;
+      return null;
+    });
   }
   /** Whether the signature algorithm is the same inside and outside the signed part. */
   get signatureAlgorithmsMatch(): boolean {
@@ -493,7 +528,7 @@ function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
   const constrained = path.some((c) => c.extension(OID.nameConstraints));
   for (const [i, cert] of path.entries()) {
     try {
-      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter];
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.signatureAlgorithm, cert.weakKey];
       if (constrained && !cert.emptySubject) void cert.subjectAttributes;
     } catch (err) {
       return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
@@ -517,6 +552,11 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
     if (cert.version < 3 && cert.extensions.length > 0) return fail('PROFILE', i, 'a version 1 or 2 certificate with extensions (RFC 5280 §4.1.2.1)');
     // Signatures: each certificate by the next one's key. The root is trusted as it stands.
     if (i < last && !safeVerify(cert, path[i + 1]!)) return fail('BAD_SIGNATURE', i, `the signature does not verify with the key of certificate ${i + 1}`);
+    // Browsers refuse weak keys anywhere in the path (CA/B BR §6.1.5) and weak hashes in the
+    // signatures they check (§7.1.3.2): the root's signature on itself is never checked.
+    if (cert.weakKey) return fail('WEAK_KEY', i, `${cert.weakKey}; at least 2048-bit RSA or P-256 is needed (CA/B BR §6.1.5)`);
+    const weak = WEAK_SIGNATURES[cert.signatureAlgorithm];
+    if (weak && i < last) return fail('WEAK_SIGNATURE', i, `signed with ${weak}, which browsers no longer accept (CA/B BR §7.1.3.2)`);
     // Validity of every certificate, the root included.
     if (at < cert.notBefore) return fail('NOT_YET_VALID', i, `not valid before ${cert.notBefore.toISOString()}`);
     if (at > cert.notAfter) return fail('EXPIRED', i, `expired ${cert.notAfter.toISOString()}`);

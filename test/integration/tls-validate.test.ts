@@ -72,7 +72,8 @@ describeWith(['openssl'], 'trust verdicts: keysmith against OpenSSL on the fixtu
 
   beforeAll(async () => {
     for (const c of cases) {
-      const server = createServer({ cert: readFileSync(file(c, 'chain.pem')), key: readFileSync(file(c, 'leaf.key')) }, (s) => s.end());
+      // Security level 0: the server must be willing to send even a weak chain (SHA-1, RSA-1024) for the client to judge it.
+      const server = createServer({ cert: readFileSync(file(c, 'chain.pem')), key: readFileSync(file(c, 'leaf.key')), ciphers: 'DEFAULT:@SECLEVEL=0' }, (s) => s.end());
       server.on('tlsClientError', () => undefined);
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       servers.set(c.name, { server, port: (server.address() as { port: number }).port });
@@ -85,7 +86,7 @@ describeWith(['openssl'], 'trust verdicts: keysmith against OpenSSL on the fixtu
   it('the corpus is there and covers every rule', () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
     const rules = new Set(cases.map((c) => c.rule));
-    for (const rule of [null, 'EXPIRED', 'NOT_YET_VALID', 'BAD_SIGNATURE', 'UNTRUSTED', 'NOT_A_CA', 'PATH_LENGTH', 'KEY_USAGE', 'NAME_CONSTRAINTS', 'UNKNOWN_CRITICAL_EXTENSION', 'EXTENDED_KEY_USAGE', 'NO_SAN', 'HOSTNAME', 'PROFILE']) {
+    for (const rule of [null, 'EXPIRED', 'NOT_YET_VALID', 'BAD_SIGNATURE', 'UNTRUSTED', 'NOT_A_CA', 'PATH_LENGTH', 'KEY_USAGE', 'NAME_CONSTRAINTS', 'UNKNOWN_CRITICAL_EXTENSION', 'EXTENDED_KEY_USAGE', 'NO_SAN', 'WEAK_KEY', 'WEAK_SIGNATURE', 'DUPLICATE_EXTENSION', 'HOSTNAME', 'PROFILE']) {
       expect(rules, String(rule)).toContain(rule);
     }
   });
