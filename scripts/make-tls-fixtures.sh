@@ -302,7 +302,8 @@ emit() {
   mkdir -p "$v"
   cp "$CD/$leaf.pem" "$v/leaf.pem"
   cp "$dir/root.pem" "$v/root.pem"
-  local -a args=(verify -x509_strict -purpose sslserver -CAfile root.pem)
+  # -policy_check -policy anyPolicy: RFC 5280 §6.1.1's default inputs (without them OpenSSL skips policy processing).
+  local -a args=(verify -x509_strict -purpose sslserver -policy_check -policy anyPolicy -CAfile root.pem)
   if ((${#mids[@]})); then
     for m in "${mids[@]}"; do cat "$CD/$m.pem"; done >"$v/untrusted.pem"
     args+=(-untrusted untrusted.pem)
@@ -416,6 +417,41 @@ case_good-sha1-root() {
   root root @md=sha1
   ca int root
   leaf leaf int DNS:api.corp.test
+  emit leaf int root
+}
+case_policy-explicit-required() {
+  describe api.corp.test POLICY 0 "POLICY: the intermediate (1) requires an explicit policy (requireExplicitPolicy 0), and the leaf (0) asserts none (RFC 5280 §6.1.3 (d), §6.1.5)"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=1.3.6.1.4.1.99999.7"
+  leaf leaf int DNS:api.corp.test
+  emit leaf int root
+}
+case_policy-explicit-ok() {
+  describe api.corp.test - - "nothing: the intermediate (1) requires an explicit policy, and it and the leaf assert the same one"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=1.3.6.1.4.1.99999.7"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
+  emit leaf int root
+}
+case_policy-disjoint() {
+  describe api.corp.test POLICY 0 "POLICY: an explicit policy is required; the intermediate (1) asserts one policy, the leaf (0) another, so none is valid for the path"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=1.3.6.1.4.1.99999.7"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.8"
+  emit leaf int root
+}
+case_policy-inhibit-any() {
+  describe api.corp.test POLICY 0 "POLICY: the intermediate (1) requires an explicit policy and inhibits anyPolicy (inhibitAnyPolicy 0); the leaf (0) asserts only anyPolicy (RFC 5280 §6.1.3 (d)(2))"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "inhibitAnyPolicy=critical,0" "certificatePolicies=2.5.29.32.0"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=2.5.29.32.0"
+  emit leaf int root
+}
+case_policy-any-ok() {
+  describe api.corp.test - - "nothing: an explicit policy is required; the intermediate (1) asserts anyPolicy and the leaf a policy of its own, which anyPolicy covers"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=2.5.29.32.0"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
   emit leaf int root
 }
 case_good-ip() {
@@ -889,7 +925,8 @@ case_empty-subject-noncritical-san() {
 # The table: every case, in the order of the README.
 
 CASES=(
-  good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf good-ip good-ipv6 good-wildcard good-hostname-case
+  good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf
+  policy-explicit-required policy-explicit-ok policy-disjoint policy-inhibit-any policy-any-ok good-ip good-ipv6 good-wildcard good-hostname-case
   good-empty-subject good-pathlen good-pathlen-0 good-no-eku good-intermediate-eku
   pathlen-violated pathlen-violated-4
   nc-dns-permitted nc-dns-permitted-ok nc-dns-permitted-apex nc-dns-label-boundary
@@ -939,11 +976,12 @@ One folder per case, `fixtures/tls/<case>/`:
 `openssl` in `case.json` is OpenSSL's actual verdict, recorded by the script (never hand-written):
 
 ```sh
-openssl verify -x509_strict -purpose sslserver -CAfile root.pem \
+openssl verify -x509_strict -purpose sslserver -policy_check -policy anyPolicy -CAfile root.pem \
   -untrusted <intermediates> [-verify_hostname HOST | -verify_ip IP] <leaf>
 ```
 
-(no `-untrusted` when there is no intermediate). `ok`, then `error`/`depth` of the first error
+(no `-untrusted` when there is no intermediate; `-policy_check -policy anyPolicy` are RFC 5280
+§6.1.1's default inputs, without which OpenSSL skips certificate policy processing altogether). `ok`, then `error`/`depth` of the first error
 reported (`null` when OK), and `errors`: every `error N at D depth lookup: TEXT` line, in order
 (`openssl verify` continues past some errors).
 
@@ -952,7 +990,7 @@ from 2090-01-01. Keys are EC P-256, except `good-rsa` (RSA-2048) and `weak-key-l
 
 Rules: `EXPIRED`, `NOT_YET_VALID`, `BAD_SIGNATURE`, `UNTRUSTED`, `NOT_A_CA`, `PATH_LENGTH`,
 `KEY_USAGE`, `NAME_CONSTRAINTS`, `UNKNOWN_CRITICAL_EXTENSION`, `DUPLICATE_EXTENSION`,
-`EXTENDED_KEY_USAGE`, `NO_SAN`, `WEAK_KEY`, `WEAK_SIGNATURE`, `HOSTNAME`, `PROFILE` (an RFC 5280 MUST
+`EXTENDED_KEY_USAGE`, `NO_SAN`, `WEAK_KEY`, `WEAK_SIGNATURE`, `POLICY`, `HOSTNAME`, `PROFILE` (an RFC 5280 MUST
 that `-x509_strict` enforces).
 
 ## Cases

@@ -188,3 +188,36 @@ export function validity(tlv: Tlv): { notBefore: Date; notAfter: Date } {
   if (parts.length !== 2) throw new Error('DER: bad validity');
   return { notBefore: time(parts[0]!), notAfter: time(parts[1]!) };
 }
+
+/** A small non-negative INTEGER's content. */
+function smallInteger(tlv: Tlv): number {
+  if (tlv.content.length < 1 || tlv.content.length > 4 || tlv.content[0]! & 0x80) throw new Error('DER: bad INTEGER');
+  return tlv.content.reduce((n, b) => n * 256 + b, 0);
+}
+
+/** certificatePolicies (RFC 5280 §4.2.1.4): the policy identifiers, qualifiers left aside. */
+export function certificatePolicies(value: Uint8Array): string[] {
+  return children(readOne(value)).map((info) => {
+    const id = children(info)[0];
+    if (id?.tag !== TAG.oid) throw new Error('DER: bad PolicyInformation');
+    return oid(id.content);
+  });
+}
+
+/** policyConstraints (RFC 5280 §4.2.1.11): SEQUENCE { [0] requireExplicitPolicy, [1] inhibitPolicyMapping }, both optional. */
+export function policyConstraints(value: Uint8Array): { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } {
+  const out: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } = {};
+  for (const el of children(readOne(value))) {
+    if (el.tag === 0x80) out.requireExplicitPolicy = smallInteger(el);
+    else if (el.tag === 0x81) out.inhibitPolicyMapping = smallInteger(el);
+    else throw new Error('DER: bad policyConstraints');
+  }
+  return out;
+}
+
+/** inhibitAnyPolicy (RFC 5280 §4.2.1.14): SkipCerts ::= INTEGER. */
+export function inhibitAnyPolicy(value: Uint8Array): number {
+  const tlv = readOne(value);
+  if (tlv.tag !== TAG.integer) throw new Error('DER: bad inhibitAnyPolicy');
+  return smallInteger(tlv);
+}

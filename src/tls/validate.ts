@@ -16,7 +16,10 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
-import { authorityKeyId, basicConstraints, bitString, certificateFields, children, octetString, oid, oidSequence, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv } from './der.js';
+import {
+  authorityKeyId, basicConstraints, bitString, certificateFields, certificatePolicies, children, inhibitAnyPolicy, octetString, oid,
+  oidSequence, policyConstraints, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv,
+} from './der.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
 export type TrustRule =
@@ -35,6 +38,7 @@ export type TrustRule =
   | 'NO_SAN'
   | 'WEAK_KEY'
   | 'WEAK_SIGNATURE'
+  | 'POLICY'
   | 'PROFILE';
 
 export interface TrustError {
@@ -60,26 +64,27 @@ const OID = {
   nameConstraints: '2.5.29.30',
   authorityKeyId: '2.5.29.35',
   subjectKeyId: '2.5.29.14',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  policyConstraints: '2.5.29.36',
+  inhibitAnyPolicy: '2.5.29.54',
+  anyPolicy: '2.5.29.32.0',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   emailAddress: '1.2.840.113549.1.9.1',
   commonName: '2.5.4.3',
 } as const;
 
 /**
- * Extensions whose meaning keysmith (or OpenSSL, for the name types) processes: anything else marked
- * critical makes the certificate unusable (RFC 5280 §4.2). Policies are accepted as OpenSSL does
- * without an explicit-policy requirement.
+ * Extensions whose meaning keysmith processes: anything else marked critical makes the certificate
+ * unusable (RFC 5280 §4.2).
  */
 const UNDERSTOOD = new Set([
   OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.nameConstraints,
   OID.authorityKeyId, OID.subjectKeyId,
+  OID.certificatePolicies, OID.policyMappings, OID.policyConstraints, OID.inhibitAnyPolicy,
   '2.5.29.18', // issuerAltName
   '2.5.29.31', // cRLDistributionPoints
-  '2.5.29.32', // certificatePolicies
-  '2.5.29.33', // policyMappings
-  '2.5.29.36', // policyConstraints
   '2.5.29.46', // freshestCRL
-  '2.5.29.54', // inhibitAnyPolicy
   '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
   '1.3.6.1.5.5.7.1.24', // TLS feature (must-staple)
   '2.16.840.1.113730.1.1', // Netscape certificate type
@@ -213,6 +218,15 @@ export class Cert {
   }
   get extKeyUsage(): string[] | null {
     return this.#decoded(OID.extKeyUsage, oidSequence) ?? null;
+  }
+  get policies(): string[] | undefined {
+    return this.#decoded(OID.certificatePolicies, certificatePolicies);
+  }
+  get policyConstraints(): { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } | undefined {
+    return this.#decoded(OID.policyConstraints, policyConstraints);
+  }
+  get inhibitAnyPolicy(): number | undefined {
+    return this.#decoded(OID.inhibitAnyPolicy, inhibitAnyPolicy);
   }
   get subjectAltNames(): RawName[] | null {
     return this.#once('san', () => {
@@ -528,7 +542,7 @@ function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
   const constrained = path.some((c) => c.extension(OID.nameConstraints));
   for (const [i, cert] of path.entries()) {
     try {
-      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.signatureAlgorithm, cert.weakKey];
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.signatureAlgorithm, cert.weakKey, cert.policies, cert.policyConstraints, cert.inhibitAnyPolicy];
       if (constrained && !cert.emptySubject) void cert.subjectAttributes;
     } catch (err) {
       return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
@@ -591,6 +605,9 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
     }
   }
 
+  const policy = checkPolicies(path);
+  if (policy) return fail('POLICY', 0, policy);
+
   // The purpose: a TLS server. EKU on the leaf and on intermediates (not the root, as OpenSSL and browsers do).
   for (let i = 0; i < Math.max(last, 1); i++) {
     const eku = path[i]!.extKeyUsage;
@@ -609,6 +626,51 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
     const why = profile(path);
     if (why) return fail('PROFILE', why[0], why[1]);
   }
+  return null;
+}
+
+/**
+ * Certificate policies, RFC 5280 §6.1 with its default inputs (any policy acceptable, no explicit
+ * policy required at the start): a path fails only when a CA requires an explicit policy
+ * (policyConstraints) and no policy is valid all the way down to the leaf. The trust anchor's own
+ * extensions are not processed (§6.1.1 (d)). Without policy mappings the valid policy tree reduces
+ * to a set, which is what is kept here; a path that maps policies and requires an explicit policy
+ * is refused rather than judged by a partial implementation. Returns why the path fails, or null.
+ */
+function checkPolicies(path: Cert[]): string | null {
+  const n = path.length - 1; // the certificates below the trust anchor: path[n - 1] … path[0]
+  if (n === 0 || !path.slice(0, n).some((c) => c.policyConstraints || c.inhibitAnyPolicy !== undefined)) return null;
+  let explicit = n + 1;
+  let inhibitAny = n + 1;
+  let valid: Set<string> | 'any' | null = 'any';
+  const mapped = path.slice(1, n).some((c) => c.extension(OID.policyMappings));
+  for (let k = 1; k <= n; k++) {
+    const cert = path[n - k]!;
+    const leaf = k === n;
+    const policies = cert.policies;
+    if (valid !== null && policies) {
+      const anyAllowed = policies.includes(OID.anyPolicy) && (inhibitAny > 0 || (!leaf && cert.selfIssued));
+      const specific = policies.filter((p) => p !== OID.anyPolicy);
+      const next: Set<string> | 'any' = valid === 'any' ? (anyAllowed ? 'any' : new Set(specific)) : new Set([...specific.filter((p) => (valid as Set<string>).has(p)), ...(anyAllowed ? valid : [])]);
+      valid = next === 'any' || next.size > 0 ? next : null;
+    } else valid = null;
+    if (leaf) {
+      if (explicit > 0) explicit--;
+      if (cert.policyConstraints?.requireExplicitPolicy === 0) explicit = 0;
+    } else {
+      if (explicit === 0 && valid === null) break;
+      if (!cert.selfIssued) {
+        if (explicit > 0) explicit--;
+        if (inhibitAny > 0) inhibitAny--;
+      }
+      const required = cert.policyConstraints?.requireExplicitPolicy;
+      if (required !== undefined) explicit = Math.min(explicit, required);
+      if (cert.inhibitAnyPolicy !== undefined) inhibitAny = Math.min(inhibitAny, cert.inhibitAnyPolicy);
+    }
+  }
+  if (explicit > 0) return null;
+  if (mapped) return 'the path maps certificate policies and requires an explicit one: keysmith does not process policy mappings, so it cannot vouch for it';
+  if (valid === null) return 'a CA requires an explicit certificate policy, and no policy is valid for the whole path (RFC 5280 §6.1.3 (d), §6.1.5 (g))';
   return null;
 }
 

@@ -2,7 +2,7 @@
  * keysmith's trust verdicts against OpenSSL's, on the corpus in fixtures/tls/ (made by
  * scripts/make-tls-fixtures.sh): each chain breaks one rule, or is a valid twin. For every chain the
  * file verdict, the verdict on a live TLS server sending the same chain, `openssl verify -x509_strict
- * -purpose sslserver` and OpenSSL's own handshake verdict (Node's `socket.authorized`) are compared.
+ * -purpose sslserver -policy_check -policy anyPolicy` and OpenSSL's own handshake verdict (Node's `socket.authorized`) are compared.
  * Where OpenSSL rejects, keysmith must reject; where keysmith alone rejects, the case cites the rule.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,7 +42,8 @@ function opensslVerify(c: Case): { ok: boolean; output: string } {
   try {
     writeFileSync(join(home, 'leaf.pem'), chain[0]!);
     writeFileSync(join(home, 'untrusted.pem'), chain.slice(1).join(''));
-    const args = ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', file(c, 'root.pem')];
+    // -policy_check -policy anyPolicy: RFC 5280 §6.1.1's default inputs (OpenSSL skips policies without them).
+    const args = ['verify', '-x509_strict', '-purpose', 'sslserver', '-policy_check', '-policy', 'anyPolicy', '-CAfile', file(c, 'root.pem')];
     if (chain.length > 1) args.push('-untrusted', join(home, 'untrusted.pem'));
     args.push(isIP(c.host) ? '-verify_ip' : '-verify_hostname', c.host, join(home, 'leaf.pem'));
     const r = spawnSync('openssl', args, { encoding: 'utf8' });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { authorityKeyId, basicConstraints, bitString, certificateFields, octetString, oid, oidSequence, readOne, readTlv, time, validity } from '../../../src/tls/der.js';
+import {
+  authorityKeyId, basicConstraints, bitString, certificateFields, certificatePolicies, inhibitAnyPolicy, octetString, oid, oidSequence, policyConstraints, readOne, readTlv, time, validity,
+} from '../../../src/tls/der.js';
 
 const CORPUS = new URL('../../../fixtures/tls/', import.meta.url).pathname;
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -36,6 +38,14 @@ describe('the DER walk agrees with @peculiar/asn1-x509 on every certificate of f
           expect(hex(octetString(value))).toBe(hex(AsnConvert.parse(value, asn.SubjectKeyIdentifier).buffer));
         } else if (e.extnID === '2.5.29.35') {
           expect(hex(authorityKeyId(value))).toBe(hex(AsnConvert.parse(value, asn.AuthorityKeyIdentifier).keyIdentifier?.buffer));
+        } else if (e.extnID === '2.5.29.32') {
+          expect(certificatePolicies(value)).toEqual(AsnConvert.parse(value, asn.CertificatePolicies).map((p) => p.policyIdentifier));
+        } else if (e.extnID === '2.5.29.36') {
+          const theirs = AsnConvert.parse(value, asn.PolicyConstraints);
+          const num = (b: ArrayBuffer | undefined) => (b === undefined ? undefined : Buffer.from(b).readUIntBE(0, b.byteLength));
+          expect(policyConstraints(value)).toEqual(JSON.parse(JSON.stringify({ requireExplicitPolicy: num(theirs.requireExplicitPolicy), inhibitPolicyMapping: num(theirs.inhibitPolicyMapping) })));
+        } else if (e.extnID === '2.5.29.54') {
+          expect(inhibitAnyPolicy(value)).toBe(Buffer.from(AsnConvert.parse(value, asn.InhibitAnyPolicy).value).readUIntBE(0, AsnConvert.parse(value, asn.InhibitAnyPolicy).value.byteLength));
         } else continue;
         seen++;
       }
