@@ -108,7 +108,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
   });
 
   it('usage errors are UNKNOWN (3), never a hang', async () => {
-    for (const args of [[], ['--warn', 'soon', target('valid')], ['--concurrency', '0', target('valid')], ['--crit', '40d', target('valid')], ['--bogus-flag']]) {
+    for (const args of [[], ['--starttls', 'gopher', target('valid')], ['--at', 'noon', target('valid')], ['--warn', 'soon', target('valid')], ['--concurrency', '0', target('valid')], ['--crit', '40d', target('valid')], ['--bogus-flag']]) {
       const got = await runBin(['tls', 'check', ...args], { env });
       expect(got.code, args.join(' ')).toBe(3);
     }

@@ -3,6 +3,7 @@ import { parseDuration } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { checkExpiry, overallStatus, parseThreshold, STATUS_CODES, type CheckResult } from '../../../tls/check.js';
+import { parseEndpoint } from '../../../tls/remote.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../program.js';
 
@@ -70,6 +71,7 @@ Examples:
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new UsageError('--concurrency: a whole number from 1 to 1000');
       const at = flags.at === undefined ? undefined : parseTime(flags.at);
+      if (flags.starttls !== undefined) parseEndpoint('localhost', flags.starttls); // an unknown protocol is a usage error before anything runs
       const progress = ctx.io.isTTY.stderr && !ctx.flags.quiet && !ctx.flags.json;
       const results = await checkExpiry(all, {
         warn,
