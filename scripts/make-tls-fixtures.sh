@@ -62,8 +62,9 @@ O = Bad
 
 die() { echo "make-tls-fixtures: $*" >&2; exit 1; }
 
-# Hex of a file, and a file from hex (no xxd needed).
+# Hex of a file, of a string, and a file from hex (no xxd needed).
 hex_of() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+hex_str() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
 unhex() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
 # DER length octets (hex) for a length in bytes.
@@ -132,13 +133,15 @@ ext_lines() {
 #   @from/@to validity (YYYYMMDDHHMMSSZ); default GOOD_FROM/GOOD_TO
 #   @key      ec (P-256, default), rsa (2048) or rsa1024 (weak, on purpose)
 #   @md       the digest the issuer signs with: sha256 (default) or sha1 (weak, on purpose)
+#   @sigopt   a signature option for the issuer's key (openssl ca -sigopt), e.g.
+#             rsa_padding_mode:pss; repeat it for several
 #   @v1       yes: no extensions at all, which makes `openssl ca` write a version 1 certificate
 #   anything else is an extension line for the openssl config (see ext_lines)
 cert() {
   local name=$1 issuer=$2
   shift 2
   local subject=/ from=$GOOD_FROM to=$GOOD_TO alg=ec v1=no md=sha256
-  local -a ext=()
+  local -a ext=() sigopts=()
   local a
   for a in "$@"; do
     case $a in
@@ -148,6 +151,7 @@ cert() {
       @key=*) alg=${a#*=} ;;
       @v1=*) v1=${a#*=} ;;
       @md=*) md=${a#*=} ;;
+      @sigopt=*) sigopts+=(-sigopt "${a#*=}") ;;
       @*) die "cert: unknown option $a" ;;
       *) ext+=("$a") ;;
     esac
@@ -193,7 +197,7 @@ EOF
   openssl req -new -key "$key" -subj "$subject" -out "$ca/req.csr" 2>/dev/null \
     || die "$C/$name: openssl req failed"
   local -a args=(ca -batch -config "$ca/ca.cnf" -in "$ca/req.csr" -out "$ca/cert.pem" -notext
-    -preserveDN -utf8 -md "$md" -startdate "$from" -enddate "$to")
+    -preserveDN -utf8 -md "$md" "${sigopts[@]}" -startdate "$from" -enddate "$to")
   if [[ $issuer == self ]]; then
     args+=(-selfsign -keyfile "$key")
   else
@@ -412,6 +416,14 @@ case_weak-signature-leaf() {
   leaf leaf int DNS:api.corp.test @md=sha1
   emit leaf int root
 }
+case_weak-signature-pss-sha1() {
+  describe api.corp.test WEAK_SIGNATURE 0 "WEAK_SIGNATURE: the intermediate (RSA) signed the leaf (0) with RSASSA-PSS over SHA-1 (salt 20)" \
+    "CA/B BR §7.1.3.2.1 (RSASSA-PSS only with SHA-256, SHA-384 or SHA-512) and §7.1.3.2 (no SHA-1 on subscriber certificates): SHA-1 is weak under PSS padding too; openssl verify at its default auth level accepts it"
+  root root @key=rsa
+  ca int root @key=rsa
+  leaf leaf int DNS:api.corp.test @md=sha1 @sigopt=rsa_padding_mode:pss @sigopt=rsa_pss_saltlen:20
+  emit leaf int root
+}
 case_good-sha1-root() {
   describe api.corp.test - - "nothing: the root signed itself with SHA-1, which nobody checks (a trust anchor is its name and key)"
   root root @md=sha1
@@ -451,6 +463,13 @@ case_policy-any-ok() {
   describe api.corp.test - - "nothing: an explicit policy is required; the intermediate (1) asserts anyPolicy and the leaf a policy of its own, which anyPolicy covers"
   root root
   ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=2.5.29.32.0"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
+  emit leaf int root
+}
+case_policy-empty-constraints() {
+  describe api.corp.test POLICY 1 "POLICY: the intermediate (1) has a critical policyConstraints that is an empty SEQUENCE (RFC 5280 §4.2.1.11: CAs MUST NOT issue it); it and the leaf assert the same policy"
+  root root
+  ca int root "2.5.29.36=critical,DER:3000" "certificatePolicies=1.3.6.1.4.1.99999.7"
   leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
   emit leaf int root
 }
@@ -519,6 +538,32 @@ case_pathlen-violated-4() {
   ca int2 int1
   leaf leaf int2 DNS:api.corp.test
   emit leaf int2 int1 root
+}
+
+# ------------------------------------------------------------------------------ name chaining
+
+case_names-numeric-pathlen() {
+  describe api.corp.test PATH_LENGTH 2 "PATH_LENGTH: the first intermediate from the root (2) has pathLenConstraint 0 and subject CN=123 as a PrintableString; the next intermediate (1) has subject CN=123 as a NumericString, a name that does not match its issuer's (RFC 5280 §7.1 requires matching across encodings only for PrintableString and UTF8String), so it is not self-issued and counts"
+  # `openssl ca` writes UTF8Strings: patch the tag of "123" in each subject (0c → 13 PrintableString,
+  # 0c → 12 NumericString) before issuing the child, which then copies the name as its issuer.
+  local utf8_123=0c03$(hex_str 123)
+  root root
+  ca i0 root @subject=/CN=123 "basicConstraints=critical,CA:TRUE,pathlen:0"
+  resign_patched i0 root "$utf8_123" "13${utf8_123:2}"
+  ca i1 i0 @subject=/CN=123
+  resign_patched i1 i0 "$utf8_123" "12${utf8_123:2}"
+  leaf leaf i1 DNS:api.corp.test
+  emit leaf i1 i0 root
+}
+case_names-case-spacing() {
+  describe api.corp.test - - "nothing: the leaf's issuer name (O=keysmith test, CN=corp issuing  ca) differs from the intermediate's subject (O=Keysmith Test, CN=Corp  Issuing CA) only in case and inner spaces, which RFC 5280 §7.1 (RFC 4518 caseIgnoreMatch, insignificant space handling) ignores"
+  root root
+  ca int root "@subject=/O=Keysmith Test/CN=Corp  Issuing CA"
+  leaf leaf int DNS:api.corp.test
+  # Same lengths, so the leaf's to-be-signed bytes can be patched in place and signed again.
+  resign_patched leaf int "$(hex_str 'Keysmith Test')" "$(hex_str 'keysmith test')"
+  resign_patched leaf int "$(hex_str 'Corp  Issuing CA')" "$(hex_str 'corp issuing  ca')"
+  emit leaf int root
 }
 
 # ---------------------------------------------------------------------------- name constraints
@@ -657,6 +702,42 @@ case_nc-cn-ip-san() {
   leaf leaf int IP:127.0.0.1 "@subject=/CN=evil.example"
   emit leaf int root
 }
+case_nc-email-excluded-domain() {
+  describe api.corp.test NAME_CONSTRAINTS 0 "NAME_CONSTRAINTS: the intermediate excludes email @evil.test (every mailbox at that host); the leaf (0) has SAN email a@evil.test beside DNS api.corp.test"
+  root root
+  ca int root "nameConstraints=critical,excluded;email:@evil.test"
+  leaf leaf int DNS:api.corp.test,email:a@evil.test
+  emit leaf int root
+}
+case_nc-uri-excluded-query() {
+  describe api.corp.test NAME_CONSTRAINTS 0 "NAME_CONSTRAINTS: the intermediate excludes URI hosts under .evil.test; the leaf (0) has SAN URI https://good.test?.evil.test beside DNS api.corp.test, whose host OpenSSL takes up to the first ':' or '/' (good.test?.evil.test, excluded)"
+  root root
+  ca int root "nameConstraints=critical,excluded;URI:.evil.test"
+  leaf leaf int "DNS:api.corp.test,URI:https://good.test?.evil.test"
+  emit leaf int root
+}
+
+# Raw subjectAltName values (GeneralNames) whose names are encoded constructed, which BER allows
+# and DER forbids: [2] dNSName "evil" + ".test", [7] iPAddress 7f00 + 0001 (127.0.0.1).
+readonly SAN_CONSTRUCTED_DNS=300fa20d16046576696c16052e74657374
+readonly SAN_CONSTRUCTED_IP=300aa70804027f0004020001
+readonly CITE_CONSTRUCTED="X.690 §10.2 (DER: string types, and implicitly tagged ones such as GeneralName's dNSName and iPAddress, use the primitive encoding only) and RFC 5280 §4.1 (certificates are DER)"
+case_nc-constructed-dns() {
+  describe evil.test MALFORMED 0 "MALFORMED: the leaf (0) has SAN dNSName evil.test encoded constructed (IA5String pieces \"evil\", \".test\"); the intermediate excludes DNS evil.test" \
+    "$CITE_CONSTRUCTED: a constructed dNSName is malformed, whatever its pieces join to"
+  root root
+  ca int root "nameConstraints=critical,excluded;DNS:evil.test"
+  cert leaf int @subject=/CN=leaf "${LEAF_EXT[@]}" "2.5.29.17=DER:$SAN_CONSTRUCTED_DNS"
+  emit leaf int root
+}
+case_nc-constructed-ip() {
+  describe 127.0.0.1 MALFORMED 0 "MALFORMED: the leaf (0) has SAN iPAddress 127.0.0.1 encoded constructed (OCTET STRING pieces 7f00, 0001); the intermediate excludes IP 127.0.0.0/8" \
+    "$CITE_CONSTRUCTED: a constructed iPAddress is malformed, whatever its pieces join to"
+  root root
+  ca int root "nameConstraints=critical,excluded;IP:127.0.0.0/255.0.0.0"
+  cert leaf int @subject=/CN=leaf "${LEAF_EXT[@]}" "2.5.29.17=DER:$SAN_CONSTRUCTED_IP"
+  emit leaf int root
+}
 
 # -------------------------------------------------------------------------- extended key usage
 
@@ -674,6 +755,15 @@ case_eku-intermediate() {
 case_eku-any() {
   describe api.corp.test EXTENDED_KEY_USAGE 0 "EXTENDED_KEY_USAGE: the leaf (0) has extendedKeyUsage anyExtendedKeyUsage only, no serverAuth"
   chain3 DNS:api.corp.test "extendedKeyUsage=anyExtendedKeyUsage"
+}
+case_nscerttype-client() {
+  describe api.corp.test EXTENDED_KEY_USAGE 0 "EXTENDED_KEY_USAGE: the leaf (0) has extendedKeyUsage serverAuth but Netscape nsCertType client only, which forbids a TLS server"
+  chain3 DNS:api.corp.test "nsCertType=client"
+}
+case_eku-oid-padding() {
+  describe api.corp.test MALFORMED 0 "MALFORMED: the leaf (0) extendedKeyUsage has serverAuth's OID encoded non-minimally (1.3.6.1.5.5.7.3.1 with a 0x80 padding octet in the last arc)"
+  # SEQUENCE { OID 2b 06 01 05 05 07 03 80 01 }: X.690 §8.19.2 forbids a leading 0x80 in a subidentifier.
+  chain3 DNS:api.corp.test "extendedKeyUsage=" "2.5.29.37=DER:300b06092b0601050507038001"
 }
 
 # ------------------------------------------------------------------------------ SAN required
@@ -797,6 +887,25 @@ case_intermediate-no-bc() {
 case_leaf-ku-no-digitalsig() {
   describe api.corp.test KEY_USAGE 0 "KEY_USAGE: the leaf (0, EC key) has keyUsage dataEncipherment only, which no TLS server use allows"
   chain3 DNS:api.corp.test "keyUsage=critical,dataEncipherment"
+}
+case_ca-as-leaf() {
+  describe api.corp.test KEY_USAGE 0 "KEY_USAGE: the leaf (0) is a CA certificate (basicConstraints CA:TRUE, keyUsage keyCertSign, cRLSign, no extendedKeyUsage) used as a TLS server certificate"
+  chain3 DNS:api.corp.test "basicConstraints=critical,CA:TRUE" "keyUsage=critical,keyCertSign,cRLSign" "extendedKeyUsage="
+}
+case_ku-padding-bits() {
+  describe api.corp.test MALFORMED 1 "MALFORMED: the intermediate (1) keyUsage BIT STRING 03 02 03 06 declares 3 unused bits that are not zero (keyCertSign, cRLSign sit in the padding)"
+  # X.690 §11.2.1 (DER): the unused bits of a BIT STRING are zero.
+  root root
+  ca int root "keyUsage=" "2.5.29.15=critical,DER:03020306"
+  leaf leaf int DNS:api.corp.test
+  emit leaf int root
+}
+case_bc-as-set() {
+  describe api.corp.test MALFORMED 1 "MALFORMED: the intermediate (1) basicConstraints is encoded as a SET (31 03 01 01 ff) instead of a SEQUENCE"
+  root root
+  ca int root "basicConstraints=" "2.5.29.19=critical,DER:31030101ff"
+  leaf leaf int DNS:api.corp.test
+  emit leaf int root
 }
 
 # ------------------------------------------------------------------ signatures and trust
@@ -925,20 +1034,23 @@ case_empty-subject-noncritical-san() {
 # The table: every case, in the order of the README.
 
 CASES=(
-  good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf
-  policy-explicit-required policy-explicit-ok policy-disjoint policy-inhibit-any policy-any-ok good-ip good-ipv6 good-wildcard good-hostname-case
+  good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf weak-signature-pss-sha1
+  policy-explicit-required policy-explicit-ok policy-disjoint policy-inhibit-any policy-any-ok policy-empty-constraints
+  good-ip good-ipv6 good-wildcard good-hostname-case
   good-empty-subject good-pathlen good-pathlen-0 good-no-eku good-intermediate-eku
-  pathlen-violated pathlen-violated-4
+  pathlen-violated pathlen-violated-4 names-numeric-pathlen names-case-spacing
   nc-dns-permitted nc-dns-permitted-ok nc-dns-permitted-apex nc-dns-label-boundary
   nc-dns-excluded nc-dns-excluded-ok nc-dns-excluded-subdomain nc-dns-excluded-wildcard
   nc-ip-permitted nc-ip-permitted-ok nc-ip-excluded nc-ip-excluded-ok
   nc-dn-permitted nc-dn-permitted-ok nc-dn-excluded
-  nc-email nc-email-ok nc-cn nc-cn-ip-san
-  eku-client-only eku-intermediate eku-any
+  nc-email nc-email-ok nc-cn nc-cn-ip-san nc-email-excluded-domain nc-uri-excluded-query
+  nc-constructed-dns nc-constructed-ip
+  eku-client-only eku-intermediate eku-any nscerttype-client eku-oid-padding
   no-san
   expired-leaf expired-intermediate expired-root notyet-leaf notyet-intermediate notyet-root
   unknown-critical-leaf unknown-critical-intermediate unknown-noncritical-leaf duplicate-extension
   v1-intermediate v1-root ca-no-keycertsign intermediate-not-ca intermediate-no-bc leaf-ku-no-digitalsig
+  ca-as-leaf ku-padding-bits bc-as-set
   bad-signature untrusted-root untrusted-root-same-name self-signed-leaf
   hostname-mismatch ip-mismatch ip-vs-dns wildcard-ip
   wildcard-multilabel wildcard-bare wildcard-partial wildcard-tld wildcard-public-suffix wildcard-not-leftmost
@@ -986,12 +1098,14 @@ reported (`null` when OK), and `errors`: every `error N at D depth lookup: TEXT`
 (`openssl verify` continues past some errors).
 
 Dates: valid certificates 2025-01-01..2045-01-01; expired 2020-01-01..2021-01-01; not yet valid
-from 2090-01-01. Keys are EC P-256, except `good-rsa` (RSA-2048) and `weak-key-leaf` (RSA-1024).
+from 2090-01-01. Keys are EC P-256, except `good-rsa` (RSA-2048), `weak-key-leaf` (RSA-1024) and
+the root and intermediate of `weak-signature-pss-sha1` (RSA-2048).
 
 Rules: `EXPIRED`, `NOT_YET_VALID`, `BAD_SIGNATURE`, `UNTRUSTED`, `NOT_A_CA`, `PATH_LENGTH`,
 `KEY_USAGE`, `NAME_CONSTRAINTS`, `UNKNOWN_CRITICAL_EXTENSION`, `DUPLICATE_EXTENSION`,
 `EXTENDED_KEY_USAGE`, `NO_SAN`, `WEAK_KEY`, `WEAK_SIGNATURE`, `POLICY`, `HOSTNAME`, `PROFILE` (an RFC 5280 MUST
-that `-x509_strict` enforces).
+that `-x509_strict` enforces), `MALFORMED` (an encoding that is not DER, or not the ASN.1 type
+the field must have).
 
 ## Cases
 
@@ -1004,7 +1118,8 @@ EOF
 ## Where keysmith and OpenSSL differ
 
 Where the rule is set but OpenSSL says OK, keysmith is stricter than OpenSSL; where the rule is `—`
-but OpenSSL rejects, keysmith accepts. Either way `case.json`'s `cite` gives the reason:
+but OpenSSL rejects, keysmith accepts; where both reject but for different reasons (the
+`nc-constructed-*` cases), keysmith's rule comes first. Each time `case.json`'s `cite` gives the reason:
 
 EOF
   printf '%s\n' "${DIFF_ROWS[@]}"
@@ -1020,6 +1135,18 @@ EOF
 - `missing-skid`, `v1-intermediate`, `v1-root`: the CA is issued with a subjectKeyIdentifier first,
   signs its child, then is issued again with the same key, name and serial without it (v1: without
   any extension). So the child still has an authorityKeyIdentifier keyid and breaks nothing itself.
+- `ku-padding-bits`, `bc-as-set`, `eku-oid-padding`: the extension is written raw (`OID=DER:...`).
+  OpenSSL cannot decode it and marks that certificate invalid, so as with `duplicate-extension` its
+  verdict is `unable to get local issuer certificate` at depth 0.
+- `nc-constructed-dns`, `nc-constructed-ip`: the leaf's subjectAltName is written raw with a
+  constructed dNSName / iPAddress. OpenSSL decodes BER there, joins the pieces (evil.test,
+  127.0.0.1) and reports the excluded subtree; keysmith refuses the encoding itself.
+- `names-numeric-pathlen`, `names-case-spacing`: names are patched in the to-be-signed bytes (same
+  length) and signed again: the string tags of `CN=123` (UTF8String → PrintableString in the
+  first intermediate, → NumericString in the second, whose children then copy those names as their
+  issuer), and the case and spacing of the leaf's issuer name. OpenSSL compares names in a
+  canonical form (case folded, inner spaces collapsed, PrintableString and UTF8String alike, but
+  NumericString kept apart), so it sees the second intermediate as not self-issued.
 - `bad-signature`: the leaf's issuer name and authorityKeyIdentifier are the intermediate's (an
   impostor CA with the same name and the same subjectKeyIdentifier value signed it), so path
   building reaches the signature check.

@@ -102,10 +102,18 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   const leaf = certs[0]!;
   // The earliest expiry of the chain counts, the root included once it is known: an intermediate can expire first.
   const chain = verdict?.trusted ? verdict.path : certs;
+  const subject = leaf.subject.split('\n').join(', ');
+  try {
+    for (const c of certs) void [c.notBefore, c.notAfter];
+  } catch (err) {
+    // A validity that is not RFC 5280's UTCTime or GeneralizedTime: no dates, and never OK.
+    const why = verdict && !verdict.trusted ? `not trusted: ${verdict.trustError!.message}` : `malformed validity (${(err as Error).message})`;
+    return { status: verdict ? 'CRITICAL' : 'UNKNOWN', daysLeft: null, notAfter: null, subject, message: why };
+  }
   const soonest = chain.reduce((a, c) => (c.notAfter < a.notAfter ? c : a), leaf);
   const { notAfter, notBefore } = soonest;
   const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
-  const base = { daysLeft, notAfter: notAfter.toISOString(), subject: leaf.subject.split('\n').join(', ') };
+  const base = { daysLeft, notAfter: notAfter.toISOString(), subject };
   const which = soonest === leaf ? '' : ` (${soonest.label})`;
   if (now > notAfter) return result('CRITICAL', `expired ${-daysLeft} day(s) ago${which}`);
   const early = certs.find((c) => c.notBefore > now);

@@ -47,6 +47,13 @@ export function readOne(bytes: Uint8Array): Tlv {
   return tlv;
 }
 
+/** The elements of a SEQUENCE filling `bytes` exactly. */
+export function sequence(bytes: Uint8Array): Tlv[] {
+  const tlv = readOne(bytes);
+  if (tlv.tag !== TAG.sequence) throw new Error('DER: not a SEQUENCE');
+  return children(tlv);
+}
+
 /** The elements inside a constructed element. */
 export function children(tlv: Tlv): Tlv[] {
   if (!(tlv.tag & 0x20)) throw new Error('DER: not a constructed element');
@@ -64,7 +71,8 @@ export function oid(content: Uint8Array): string {
   if (content.length === 0) throw new Error('DER: empty OID');
   const arcs: number[] = [];
   let value = 0;
-  for (const byte of content) {
+  for (const [i, byte] of content.entries()) {
+    if (byte === 0x80 && (i === 0 || !(content[i - 1]! & 0x80))) throw new Error('DER: OID arc not minimally encoded');
     value = value * 128 + (byte & 0x7f);
     if (value > Number.MAX_SAFE_INTEGER) throw new Error('DER: OID arc too large');
     if (!(byte & 0x80)) {
@@ -125,7 +133,7 @@ export function certificateFields(der: Uint8Array): CertificateFields {
 
 /** basicConstraints (RFC 5280 §4.2.1.9): SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }. */
 export function basicConstraints(value: Uint8Array): { cA: boolean; pathLenConstraint?: number } {
-  const parts = children(readOne(value));
+  const parts = sequence(value);
   let cA = false;
   let at = 0;
   if (parts[at]?.tag === TAG.boolean) {
@@ -133,15 +141,18 @@ export function basicConstraints(value: Uint8Array): { cA: boolean; pathLenConst
     cA = parts[at++]!.content[0] !== 0;
   }
   const len = parts[at];
-  if (len && (len.tag !== TAG.integer || len.content.length < 1 || len.content.length > 4 || len.content[0]! & 0x80)) throw new Error('DER: bad pathLenConstraint');
+  if (len && len.tag !== TAG.integer) throw new Error('DER: bad pathLenConstraint');
   if (parts.length > at + (len ? 1 : 0)) throw new Error('DER: bad basicConstraints');
-  return len ? { cA, pathLenConstraint: len.content.reduce((n, b) => n * 256 + b, 0) } : { cA };
+  return len ? { cA, pathLenConstraint: smallInteger(len) } : { cA };
 }
 
 /** A BIT STRING's set bits, numbered as DER does (bit 0 is the first byte's most significant bit). */
 export function bitString(value: Uint8Array): Set<number> {
   const tlv = readOne(value);
-  if (tlv.tag !== 0x03 || tlv.content.length < 1 || tlv.content[0]! > 7) throw new Error('DER: bad BIT STRING');
+  const unused = tlv.content[0] ?? 8;
+  if (tlv.tag !== 0x03 || unused > 7 || (unused > 0 && tlv.content.length < 2)) throw new Error('DER: bad BIT STRING');
+  // DER: the unused bits of the last byte are zero (X.690 §11.2.1).
+  if (tlv.content[tlv.content.length - 1]! & ((1 << unused) - 1)) throw new Error('DER: BIT STRING padding bits are not zero');
   const bits = new Set<number>();
   for (let i = 1; i < tlv.content.length; i++) for (let b = 0; b < 8; b++) if (tlv.content[i]! & (0x80 >> b)) bits.add((i - 1) * 8 + b);
   return bits;
@@ -149,7 +160,7 @@ export function bitString(value: Uint8Array): Set<number> {
 
 /** A SEQUENCE OF OBJECT IDENTIFIER (extKeyUsage). */
 export function oidSequence(value: Uint8Array): string[] {
-  return children(readOne(value)).map((el) => {
+  return sequence(value).map((el) => {
     if (el.tag !== TAG.oid) throw new Error('DER: not an OID');
     return oid(el.content);
   });
@@ -164,7 +175,7 @@ export function octetString(value: Uint8Array): Uint8Array {
 
 /** authorityKeyIdentifier's keyIdentifier ([0] IMPLICIT OCTET STRING), when present. */
 export function authorityKeyId(value: Uint8Array): Uint8Array | undefined {
-  return children(readOne(value)).find((el) => el.tag === 0x80)?.content;
+  return sequence(value).find((el) => el.tag === 0x80)?.content;
 }
 
 /**
@@ -189,25 +200,31 @@ export function validity(tlv: Tlv): { notBefore: Date; notAfter: Date } {
   return { notBefore: time(parts[0]!), notAfter: time(parts[1]!) };
 }
 
-/** A small non-negative INTEGER's content. */
+/** A non-negative INTEGER's content, saturating at Number.MAX_SAFE_INTEGER (a constraint that large is no constraint). */
 function smallInteger(tlv: Tlv): number {
-  if (tlv.content.length < 1 || tlv.content.length > 4 || tlv.content[0]! & 0x80) throw new Error('DER: bad INTEGER');
-  return tlv.content.reduce((n, b) => n * 256 + b, 0);
+  if (tlv.content.length < 1 || tlv.content[0]! & 0x80) throw new Error('DER: bad INTEGER');
+  return Math.min(tlv.content.reduce((n, b) => n * 256 + b, 0), Number.MAX_SAFE_INTEGER);
 }
 
 /** certificatePolicies (RFC 5280 §4.2.1.4): the policy identifiers, qualifiers left aside. */
 export function certificatePolicies(value: Uint8Array): string[] {
-  return children(readOne(value)).map((info) => {
-    const id = children(info)[0];
+  const ids = sequence(value).map((info) => {
+    const id = info.tag === TAG.sequence ? children(info)[0] : undefined;
     if (id?.tag !== TAG.oid) throw new Error('DER: bad PolicyInformation');
     return oid(id.content);
   });
+  // RFC 5280 §4.2.1.4: a policy identifier MUST NOT appear more than once.
+  if (new Set(ids).size !== ids.length) throw new Error('certificatePolicies names a policy twice');
+  return ids;
 }
 
 /** policyConstraints (RFC 5280 §4.2.1.11): SEQUENCE { [0] requireExplicitPolicy, [1] inhibitPolicyMapping }, both optional. */
 export function policyConstraints(value: Uint8Array): { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } {
   const out: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } = {};
-  for (const el of children(readOne(value))) {
+  const fields = sequence(value);
+  // RFC 5280 §4.2.1.11: conforming CAs MUST NOT issue an empty sequence.
+  if (fields.length === 0) throw new Error('policyConstraints is empty');
+  for (const el of fields) {
     if (el.tag === 0x80) out.requireExplicitPolicy = smallInteger(el);
     else if (el.tag === 0x81) out.inhibitPolicyMapping = smallInteger(el);
     else throw new Error('DER: bad policyConstraints');
@@ -220,4 +237,82 @@ export function inhibitAnyPolicy(value: Uint8Array): number {
   const tlv = readOne(value);
   if (tlv.tag !== TAG.integer) throw new Error('DER: bad inhibitAnyPolicy');
   return smallInteger(tlv);
+}
+
+/** Universal string (and BIT/OCTET STRING) tags with the constructed bit: BER allows them, DER does not (X.690 §10.2). */
+const CONSTRUCTED_STRINGS = new Set([0x23, 0x24, 0x2c, 0x32, 0x33, 0x34, 0x36, 0x3a, 0x3c, 0x3e]);
+
+/** String types OpenSSL compares in canonical form (X509_NAME canon): case-folded, whitespace collapsed. */
+const CANONICAL_STRINGS = new Set([0x0c, 0x13, 0x14, 0x16, 0x1a, 0x1c, 0x1e]);
+
+/** The text of a directory string, or null for a type that is not text. */
+export function stringValue(tag: number, bytes: Uint8Array): string | null {
+  const b = Buffer.from(bytes);
+  switch (tag) {
+    case 0x0c: // UTF8String
+      return b.toString('utf8');
+    case 0x12: // NumericString
+    case 0x13: // PrintableString
+    case 0x14: // T61String (as OpenSSL: Latin-1)
+    case 0x16: // IA5String
+    case 0x1a: // VisibleString
+      return b.toString('latin1');
+    case 0x1e: // BMPString: UCS-2, big-endian
+      return b.length % 2 ? null : Buffer.from(b).swap16().toString('utf16le');
+    case 0x1c: // UniversalString: UCS-4, big-endian
+      if (b.length % 4) return null;
+      try {
+        return String.fromCodePoint(...Array.from({ length: b.length / 4 }, (_, i) => b.readUInt32BE(i * 4)));
+      } catch {
+        return null;
+      }
+    default:
+      return null;
+  }
+}
+
+export interface Attribute {
+  type: string;
+  /** The value's universal tag (0x0c UTF8String, 0x13 PrintableString, 0x16 IA5String, …). */
+  tag: number;
+  value: Uint8Array;
+}
+
+/** A Name's RDNs, each a set of attributes; every value must be primitive (X.690 §10.2: DER has no constructed strings). */
+export function nameAttributes(name: Tlv): Attribute[][] {
+  if (name.tag !== TAG.sequence) throw new Error('DER: a Name is a SEQUENCE');
+  return children(name).map((rdn) => {
+    if (rdn.tag !== 0x31) throw new Error('DER: an RDN is a SET');
+    return children(rdn).map((atv) => {
+      const [type, value, extra] = atv.tag === TAG.sequence ? children(atv) : [];
+      if (type?.tag !== TAG.oid || !value || extra) throw new Error('DER: bad attribute in a Name');
+      if (CONSTRUCTED_STRINGS.has(value.tag)) throw new Error('DER: a constructed string in a Name');
+      return { type: oid(type.content), tag: value.tag, value: value.content };
+    });
+  });
+}
+
+/** OpenSSL's canonical text: leading and trailing whitespace dropped, inner runs made one space, ASCII lower-cased. */
+const canonicalText = (s: string) => s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '').replace(/[ \t\n\v\f\r]+/g, ' ').replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** One RDN in canonical form: equal strings for names X.509 treats as equal, as OpenSSL's X509_NAME_cmp does. */
+export function canonicalRdn(rdn: Attribute[]): string {
+  return rdn
+    .map((a) => {
+      const text = CANONICAL_STRINGS.has(a.tag) ? stringValue(a.tag, a.value) : null;
+      return `${a.type}=${text === null ? `#${a.tag.toString(16)}:${Buffer.from(a.value).toString('hex')}` : JSON.stringify(canonicalText(text))}`;
+    })
+    .sort() // a multi-valued RDN is a SET: its order carries no meaning
+    .join('+');
+}
+
+/** A whole Name in canonical form, for matching issuers to subjects. */
+export function canonicalName(name: Tlv): string {
+  return nameAttributes(name).map(canonicalRdn).join(',');
+}
+
+/** Throws unless the element, and every element inside a constructed one, is well-formed DER. */
+export function wellFormed(tlv: Tlv, depth = 0): void {
+  if (depth > 32) throw new Error('DER: nested too deeply');
+  if (tlv.tag & 0x20) for (const child of children(tlv)) wellFormed(child, depth + 1);
 }

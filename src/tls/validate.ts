@@ -14,11 +14,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import * as asn from '@peculiar/asn1-x509';
 import {
-  authorityKeyId, basicConstraints, bitString, certificateFields, certificatePolicies, children, inhibitAnyPolicy, octetString, oid,
-  oidSequence, policyConstraints, readOne, TAG as DER_TAG, validity, type CertificateFields, type Tlv,
+  authorityKeyId, basicConstraints, bitString, canonicalName, canonicalRdn, certificateFields, certificatePolicies, children, inhibitAnyPolicy,
+  nameAttributes, octetString, oid, oidSequence, policyConstraints, readOne, sequence, stringValue, TAG as DER_TAG, validity, wellFormed,
+  type Attribute, type CertificateFields, type Tlv,
 } from './der.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
@@ -69,37 +68,42 @@ const OID = {
   policyConstraints: '2.5.29.36',
   inhibitAnyPolicy: '2.5.29.54',
   anyPolicy: '2.5.29.32.0',
+  crlDistributionPoints: '2.5.29.31',
+  nsCertType: '2.16.840.1.113730.1.1',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   emailAddress: '1.2.840.113549.1.9.1',
   commonName: '2.5.4.3',
 } as const;
 
 /**
- * Extensions whose meaning keysmith processes: anything else marked critical makes the certificate
- * unusable (RFC 5280 §4.2).
+ * Extensions whose meaning keysmith processes, the same list as OpenSSL's X509_supported_extension:
+ * anything else marked critical makes the certificate unusable (RFC 5280 §4.2) — key identifiers,
+ * AIA and CRL distribution points among them, which RFC 5280 wants non-critical anyway.
  */
-const UNDERSTOOD = new Set([
+const UNDERSTOOD = new Set<string>([
   OID.basicConstraints, OID.keyUsage, OID.extKeyUsage, OID.subjectAltName, OID.nameConstraints,
-  OID.authorityKeyId, OID.subjectKeyId,
-  OID.certificatePolicies, OID.policyMappings, OID.policyConstraints, OID.inhibitAnyPolicy,
-  '2.5.29.18', // issuerAltName
-  '2.5.29.31', // cRLDistributionPoints
-  '2.5.29.46', // freshestCRL
-  '1.3.6.1.5.5.7.1.1', // authorityInfoAccess
-  '1.3.6.1.5.5.7.1.24', // TLS feature (must-staple)
-  '2.16.840.1.113730.1.1', // Netscape certificate type
+  OID.certificatePolicies, OID.policyMappings, OID.policyConstraints, OID.inhibitAnyPolicy, OID.nsCertType,
 ]);
 
-/** Signature algorithms no browser accepts on a certificate any more (MD2, MD4, MD5, SHA-1). */
-const WEAK_SIGNATURES: Record<string, string> = {
-  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
-  '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.3.14.3.2.29': 'sha1WithRSASignature',
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
-  '1.2.840.10040.4.3': 'dsa-with-SHA1',
-};
+/**
+ * Extensions OpenSSL decodes whenever it meets them (x509v3_cache_extensions): one it cannot decode
+ * makes the certificate invalid. AIA and issuerAltName it leaves alone, and so does keysmith.
+ */
+const DECODED_BY_OPENSSL = new Set<string>([...UNDERSTOOD, OID.authorityKeyId, OID.subjectKeyId, OID.crlDistributionPoints]);
+
+/**
+ * The signature algorithms keysmith accepts on a certificate: SHA-2 with RSA, ECDSA or DSA, and
+ * EdDSA. An allow-list, so that MD5, SHA-1 and their many OIDs (PKCS#1, OIW, X9.57) all fail.
+ */
+const STRONG_SIGNATURES = new Set([
+  '1.2.840.113549.1.1.11', '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13', '1.2.840.113549.1.1.14', // sha256/384/512/224WithRSAEncryption
+  '1.2.840.10045.4.3.1', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.4', // ecdsa-with-SHA224/256/384/512
+  '2.16.840.1.101.3.4.3.1', '2.16.840.1.101.3.4.3.2', // dsa-with-sha224/256
+  '1.3.101.112', '1.3.101.113', // Ed25519, Ed448
+]);
+const RSASSA_PSS = '1.2.840.113549.1.1.10';
+/** SHA-224, SHA-256, SHA-384, SHA-512: the hashes RSA-PSS may name. */
+const STRONG_HASHES = new Set(['2.16.840.1.101.3.4.2.4', '2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
 
 /** The curves CA/B BR §6.1.5 allows; Ed25519 and Ed448 are allowed too (OpenSSL accepts them, keysmith issues them). */
 const STRONG_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
@@ -123,12 +127,26 @@ export class Cert {
   readonly #fields: CertificateFields;
   readonly #memo = new Map<string, unknown>();
 
+  /** The subject and issuer in canonical form (as OpenSSL compares names); see {@link nameError}. */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
+  /** Why the subject or issuer is not a DER Name, if it is not: such a certificate chains to nothing. */
+  readonly nameError: string | undefined;
+
   /** Throws when OpenSSL cannot parse `der` as a certificate. */
   constructor(der: Uint8Array | X509Certificate) {
     this.node = der instanceof X509Certificate ? der : new X509Certificate(der);
     this.der = this.node.raw;
     this.fingerprint = this.node.fingerprint256;
     this.#fields = certificateFields(this.der);
+    try {
+      this.subjectKey = canonicalName(this.#fields.subject);
+      this.issuerKey = canonicalName(this.#fields.issuer);
+    } catch (err) {
+      this.nameError = (err as Error).message;
+      this.subjectKey = `!subject ${this.fingerprint}`;
+      this.issuerKey = `!issuer ${this.fingerprint}`;
+    }
   }
 
   /** Computes a derived value once. */
@@ -152,8 +170,9 @@ export class Cert {
   get emptyIssuer(): boolean {
     return this.#fields.issuer.content.length === 0;
   }
-  get subjectName(): asn.Name {
-    return this.#once('subjectName', () => AsnConvert.parse(this.#fields.subject.bytes, asn.Name));
+  /** The subject's RDNs (when {@link nameError} is unset). */
+  get subjectRdns(): Attribute[][] {
+    return this.#once('subjectRdns', () => nameAttributes(this.#fields.subject));
   }
   get subjectDer(): Uint8Array {
     return this.#fields.subject.bytes;
@@ -173,9 +192,23 @@ export class Cert {
   /** The OID of the algorithm the issuer signed with. */
   get signatureAlgorithm(): string {
     return this.#once('sigalg', () => {
-      const id = children(readOne(this.#fields.outerSignature))[0];
+      const id = sequence(this.#fields.outerSignature)[0];
       if (id?.tag !== DER_TAG.oid) throw new Error('DER: bad signature algorithm');
       return oid(id.content);
+    });
+  }
+  /** Why the issuer's signature algorithm is too weak to trust, or null. */
+  get weakSignature(): string | null {
+    return this.#once('weakSignature', () => {
+      const algorithm = this.signatureAlgorithm;
+      if (STRONG_SIGNATURES.has(algorithm)) return null;
+      if (algorithm !== RSASSA_PSS) return `signed with ${algorithm}, not a SHA-2 or EdDSA signature`;
+      // RSASSA-PSS-params: [0] EXPLICIT hashAlgorithm, SHA-1 when absent (RFC 4055 §3.1).
+      const params = sequence(this.#fields.outerSignature)[1];
+      const hash = params?.tag === DER_TAG.sequence ? children(params).find((p) => p.tag === 0xa0) : undefined;
+      const hashId = hash ? sequence(hash.content)[0] : undefined;
+      const hashOid = hashId?.tag === DER_TAG.oid ? oid(hashId.content) : 'SHA-1 (the default)';
+      return STRONG_HASHES.has(hashOid) ? null : `signed with RSA-PSS over ${hashOid}, not SHA-2`;
     });
   }
   /** Why the public key is too weak to trust, or null. */
@@ -241,7 +274,7 @@ export class Cert {
     });
   }
   get selfIssued(): boolean {
-    return this.subject === this.issuer;
+    return this.subjectKey === this.issuerKey;
   }
   get subjectKeyId(): string | undefined {
     return this.#decoded(OID.subjectKeyId, (v) => Buffer.from(octetString(v)).toString('hex'));
@@ -252,22 +285,22 @@ export class Cert {
       return id && Buffer.from(id).toString('hex');
     });
   }
-  /** The subject's attributes, as (type, value) pairs in order. */
-  get subjectAttributes(): Array<[string, string]> {
-    return this.subjectName.flatMap((rdn) => rdn.map((atv): [string, string] => [atv.type, atv.value.toString()]));
+  get nsCertType(): Set<number> | undefined {
+    return this.#decoded(OID.nsCertType, bitString);
   }
 }
 
 /** Reads a GeneralNames (a SAN, or a subtree list), keeping each name's exact bytes. */
 function generalNames(der: Uint8Array): RawName[] {
-  const seq = readOne(der);
-  if (seq.tag !== TAG_SEQUENCE) throw new Error('not a SEQUENCE of general names');
-  return children(seq).map(rawName);
+  return sequence(der).map(rawName);
 }
 
 function rawName(el: Tlv): RawName {
   if ((el.tag & 0xc0) !== 0x80) throw new Error('a general name must be context-tagged');
   const tag = el.tag & 0x1f;
+  // otherName, x400Address, directoryName and ediPartyName are constructed; the rest are strings
+  // or bytes, which DER encodes primitive (X.690 §10.2): a constructed dNSName is not DER.
+  if (Boolean(el.tag & 0x20) !== [0, 3, 4, 5].includes(tag)) throw new Error(`DER: general name [${tag}] wrongly ${el.tag & 0x20 ? 'constructed' : 'primitive'}`);
   // directoryName is [4] EXPLICIT Name: keep the inner Name's DER.
   if (tag === NAME.directory) return { tag, bytes: readOne(el.content).bytes };
   return { tag, bytes: el.content };
@@ -280,10 +313,11 @@ interface Constraints {
 
 function parseNameConstraints(e: { value: Uint8Array }): Constraints {
   const out: Constraints = { permitted: [], excluded: [] };
-  for (const part of children(readOne(e.value))) {
+  for (const part of sequence(e.value)) {
     const list = part.tag === 0xa0 ? out.permitted : part.tag === 0xa1 ? out.excluded : null;
     if (!list) throw new Error('nameConstraints: unexpected field');
     for (const subtree of children(part)) {
+      if (subtree.tag !== TAG_SEQUENCE) throw new Error('nameConstraints: a subtree is a SEQUENCE');
       const fields = children(subtree);
       // minimum must be 0 and maximum absent (RFC 5280 §4.2.1.10); OpenSSL refuses anything else.
       if (fields.length !== 1) throw new Error('nameConstraints: minimum/maximum are not allowed');
@@ -304,26 +338,33 @@ function dnsWithin(name: string, base: string): boolean {
   return n.length === b.length || b.startsWith('.') || n[n.length - b.length - 1] === '.';
 }
 
-/** rfc822Name: a mailbox, a host (all mailboxes there), or `.domain` (every host below it). */
-function emailWithin(mailbox: string, base: string): boolean {
-  const at = mailbox.lastIndexOf('@');
-  if (at < 0) return false;
+/**
+ * rfc822Name, as OpenSSL's nc_email: a mailbox (`user@host`), every mailbox at a host (`host` or
+ * `@host`), or at every host below a domain (`.domain`). Local parts compare case-insensitively.
+ */
+function emailWithin(mailbox: string, base: string): boolean | null {
+  const at = mailbox.indexOf('@');
+  if (at < 0) return null;
   const host = lower(mailbox.slice(at + 1));
-  if (base.includes('@')) return mailbox.slice(0, at) === base.slice(0, base.lastIndexOf('@')) && host === lower(base.slice(base.lastIndexOf('@') + 1));
-  if (base.startsWith('.')) return dnsWithin(host, base) && host !== lower(base.slice(1));
-  return host === lower(base);
+  const baseAt = base.indexOf('@');
+  if (baseAt < 0 && base.startsWith('.')) return host.length > base.length - 1 && host.endsWith(lower(base));
+  if (baseAt > 0 && lower(base.slice(0, baseAt)) !== lower(mailbox.slice(0, at))) return false;
+  return host === lower(base.slice(baseAt + 1));
 }
 
-/** uniformResourceIdentifier: the host part against a host or `.domain` constraint. */
+/**
+ * uniformResourceIdentifier, as OpenSSL's nc_uri: the host is what follows `://` up to the first `:`
+ * (or else `/`) — not a WHATWG parse, which would see `good.test` in `https://good.test?.evil.test`.
+ */
 function uriWithin(uri: string, base: string): boolean | null {
-  let host: string;
-  try {
-    host = new URL(uri).hostname;
-  } catch {
-    return null;
-  }
-  if (!host || isIP(host.replace(/^\[|\]$/g, ''))) return null;
-  return base.startsWith('.') ? dnsWithin(host, base) && lower(host) !== lower(base.slice(1)) : lower(host) === lower(base);
+  const start = uri.indexOf('://');
+  if (start < 0) return null;
+  const rest = uri.slice(start + 3);
+  const colon = rest.indexOf(':');
+  const end = colon >= 0 ? colon : rest.indexOf('/');
+  const host = lower(end >= 0 ? rest.slice(0, end) : rest);
+  if (!host) return null;
+  return base.startsWith('.') ? host.length > base.length && host.endsWith(lower(base)) : host === lower(base);
 }
 
 function ipWithin(ip: Uint8Array, base: Uint8Array): boolean {
@@ -332,16 +373,11 @@ function ipWithin(ip: Uint8Array, base: Uint8Array): boolean {
   return true;
 }
 
-/** directoryName: the constraint's RDNs are a prefix of the name's (attribute values compared case-insensitively). */
-function dnWithin(name: asn.Name, base: asn.Name): boolean {
-  if (base.length > name.length) return false;
-  return base.every((rdn, i) => {
-    const other = name[i]!;
-    if (rdn.length !== other.length) return false;
-    return rdn.every((atv) => other.some((o) => o.type === atv.type && normalise(o.value.toString()) === normalise(atv.value.toString())));
-  });
+/** directoryName: the constraint's RDNs are the first RDNs of the name, compared in canonical form. */
+function dnWithin(name: Uint8Array, base: Uint8Array): boolean {
+  const [n, b] = [name, base].map((der) => nameAttributes(readOne(der)).map(canonicalRdn));
+  return b!.length <= n!.length && b!.every((rdn, i) => rdn === n![i]);
 }
-const normalise = (s: string) => lower(s.trim().replace(/\s+/g, ' '));
 
 /** Whether `name` (of the constraint's type) lies within `base`; null when the type is not one we can match. */
 function within(name: RawName, base: RawName): boolean | null {
@@ -355,7 +391,7 @@ function within(name: RawName, base: RawName): boolean | null {
     case NAME.ip:
       return ipWithin(name.bytes, base.bytes);
     case NAME.directory:
-      return dnWithin(AsnConvert.parse(name.bytes, asn.Name), AsnConvert.parse(base.bytes, asn.Name));
+      return dnWithin(name.bytes, base.bytes);
     default:
       return null;
   }
@@ -367,12 +403,20 @@ function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
   if (!cert.emptySubject) names.push({ tag: NAME.directory, bytes: cert.subjectDer });
   const sans = cert.subjectAltNames ?? [];
   names.push(...sans);
-  const attrs = cert.subjectAttributes;
-  // Email addresses in the subject are rfc822Names too (RFC 5280 §4.2.1.10).
-  for (const [type, value] of attrs) if (type === OID.emailAddress) names.push({ tag: NAME.email, bytes: Buffer.from(value, 'latin1') });
+  const attrs = cert.subjectRdns.flat();
+  // Email addresses in the subject are rfc822Names too (RFC 5280 §4.2.1.10); an emailAddress is an
+  // IA5String, and OpenSSL refuses to judge any other (unsupported name syntax).
+  for (const a of attrs) {
+    if (a.type !== OID.emailAddress) continue;
+    if (a.tag !== 0x16) throw new NameSyntaxError('an emailAddress in the subject that is not an IA5String');
+    names.push({ tag: NAME.email, bytes: a.value });
+  }
   // As OpenSSL does: a leaf with no DNS SAN has its host-name-like CNs checked as dNSNames.
   if (leaf && !sans.some((n) => n.tag === NAME.dns)) {
-    for (const [type, value] of attrs) if (type === OID.commonName && /^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(value)) names.push({ tag: NAME.dns, bytes: Buffer.from(value, 'latin1') });
+    for (const a of attrs) {
+      const text = a.type === OID.commonName ? stringValue(a.tag, a.value) : null;
+      if (text !== null && /^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(text)) names.push({ tag: NAME.dns, bytes: Buffer.from(text, 'latin1') });
+    }
   }
   return names;
 }
@@ -380,15 +424,12 @@ function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
 const TYPE_NAMES: Record<number, string> = { 1: 'email', 2: 'DNS', 4: 'directory name', 6: 'URI', 7: 'IP' };
 function show(name: RawName): string {
   if (name.tag === NAME.ip) return `IP ${name.bytes.length === 4 ? [...name.bytes].join('.') : Buffer.from(name.bytes).toString('hex')}`;
-  if (name.tag === NAME.directory) return `directory name ${new X509Name(name.bytes)}`;
+  if (name.tag === NAME.directory) return `directory name ${nameAttributes(readOne(name.bytes)).map(canonicalRdn).join(', ')}`;
   return `${TYPE_NAMES[name.tag] ?? `name type ${name.tag}`} ${JSON.stringify(ascii(name.bytes))}`;
 }
-class X509Name {
-  constructor(private readonly der: Uint8Array) {}
-  toString(): string {
-    return AsnConvert.parse(this.der, asn.Name).map((rdn) => rdn.map((a) => `${a.type}=${a.value}`).join('+')).join(', ');
-  }
-}
+
+/** A name the constraints cannot be checked against: the path is refused, as OpenSSL refuses it. */
+class NameSyntaxError extends Error {}
 
 /**
  * A wildcard DNS name `*.X` also names every `Y.X`: it breaks an excluded subtree `Y.X` though the
@@ -435,7 +476,7 @@ export class TrustStore {
       }
       if (this.#fingerprints.has(cert.fingerprint)) continue;
       this.#fingerprints.add(cert.fingerprint);
-      this.#bySubject.set(cert.subject, [...(this.#bySubject.get(cert.subject) ?? []), cert]);
+      this.#bySubject.set(cert.subjectKey, [...(this.#bySubject.get(cert.subjectKey) ?? []), cert]);
     }
   }
   get size(): number {
@@ -445,7 +486,7 @@ export class TrustStore {
     return this.#fingerprints.has(cert.fingerprint);
   }
   issuersOf(cert: Cert): Cert[] {
-    return this.#bySubject.get(cert.issuer) ?? [];
+    return this.#bySubject.get(cert.issuerKey) ?? [];
   }
 }
 
@@ -456,8 +497,10 @@ export interface ValidateOptions {
   purpose?: 'serverAuth';
 }
 
-/** Certificates beyond this in one chain are not looked at (OpenSSL's default depth is 100; real chains have 2–4). */
+/** The longest path built (OpenSSL's default depth is 100; real chains have 2–4). */
 export const MAX_CHAIN = 32;
+/** Certificates of one bundle that are looked at for issuers (found by subject, so many cost little). */
+const MAX_POOL = 1000;
 const MAX_PATHS = 16;
 
 /**
@@ -470,7 +513,9 @@ const MAX_PATHS = 16;
 export function validateChain(presented: Cert[], store: TrustStore, options: ValidateOptions): Verdict {
   const leaf = presented[0];
   if (!leaf) throw new Error('validateChain: no certificate');
-  const pool = presented.slice(1, MAX_CHAIN);
+  if (leaf.nameError) return { trusted: false, trustError: { code: 'MALFORMED', certificate: 0, message: `certificate 0 (${leaf.label}): ${leaf.nameError}` }, path: [leaf] };
+  const pool = new Map<string, Cert[]>();
+  for (const c of presented.slice(1, MAX_POOL)) pool.set(c.subjectKey, [...(pool.get(c.subjectKey) ?? []), c]);
   let first: Verdict | undefined;
   for (const { path, anchored } of candidatePaths(leaf, pool, store)) {
     const error = anchored ? checkPath(path, options) : unanchored(path);
@@ -490,7 +535,7 @@ function unanchored(path: Cert[]): TrustError {
 }
 
 /** Paths from the leaf upward, trusted roots tried first; each either ends at a root of the store or is a dead end. */
-function* candidatePaths(leaf: Cert, pool: Cert[], store: TrustStore): Generator<{ path: Cert[]; anchored: boolean }> {
+function* candidatePaths(leaf: Cert, pool: Map<string, Cert[]>, store: TrustStore): Generator<{ path: Cert[]; anchored: boolean }> {
   let yielded = 0;
   const path = [leaf];
   function* walk(): Generator<{ path: Cert[]; anchored: boolean }> {
@@ -502,7 +547,7 @@ function* candidatePaths(leaf: Cert, pool: Cert[], store: TrustStore): Generator
       return;
     }
     const seen = new Set(path.map((c) => c.fingerprint));
-    const candidates = [...store.issuersOf(top), ...pool.filter((c) => c.subject === top.issuer)].filter((c) => !seen.has(c.fingerprint) && keyIdsMatch(top, c));
+    const candidates = [...store.issuersOf(top), ...(pool.get(top.issuerKey) ?? [])].filter((c) => !seen.has(c.fingerprint) && keyIdsMatch(top, c));
     if (candidates.length === 0 || path.length > MAX_CHAIN) {
       yielded++;
       yield { path: [...path], anchored: false };
@@ -542,13 +587,22 @@ function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
   const constrained = path.some((c) => c.extension(OID.nameConstraints));
   for (const [i, cert] of path.entries()) {
     try {
-      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.notAfter, cert.signatureAlgorithm, cert.weakKey, cert.policies, cert.policyConstraints, cert.inhibitAnyPolicy];
-      if (constrained && !cert.emptySubject) void cert.subjectAttributes;
+      if (cert.nameError) throw new Error(cert.nameError);
+      // What OpenSSL decodes it must be able to decode (else OpenSSL calls the certificate invalid).
+      for (const e of cert.extensions) if (DECODED_BY_OPENSSL.has(e.extnID)) wellFormed(readOne(e.value));
+      checkShapes(cert);
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.nsCertType, cert.notAfter, cert.signatureAlgorithm, cert.weakKey, cert.weakSignature];
+      if (constrained && !cert.emptySubject) void cert.subjectRdns;
     } catch (err) {
       return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
     }
   }
-  return checkPathUnsafe(path, options);
+  try {
+    return checkPathUnsafe(path, options);
+  } catch (err) {
+    // Whatever the checks could not read is a certificate no verdict can rest on: never "trusted".
+    return { code: 'MALFORMED', certificate: 0, message: `cannot judge this chain: ${(err as Error).message}` };
+  }
 }
 
 function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | null {
@@ -569,8 +623,7 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
     // Browsers refuse weak keys anywhere in the path (CA/B BR §6.1.5) and weak hashes in the
     // signatures they check (§7.1.3.2): the root's signature on itself is never checked.
     if (cert.weakKey) return fail('WEAK_KEY', i, `${cert.weakKey}; at least 2048-bit RSA or P-256 is needed (CA/B BR §6.1.5)`);
-    const weak = WEAK_SIGNATURES[cert.signatureAlgorithm];
-    if (weak && i < last) return fail('WEAK_SIGNATURE', i, `signed with ${weak}, which browsers no longer accept (CA/B BR §7.1.3.2)`);
+    if (i < last && cert.weakSignature) return fail('WEAK_SIGNATURE', i, `${cert.weakSignature}, which browsers no longer accept (CA/B BR §7.1.3.2)`);
     // Validity of every certificate, the root included.
     if (at < cert.notBefore) return fail('NOT_YET_VALID', i, `not valid before ${cert.notBefore.toISOString()}`);
     if (at > cert.notAfter) return fail('EXPIRED', i, `expired ${cert.notAfter.toISOString()}`);
@@ -597,35 +650,74 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
     if (nc) {
       for (let j = i - 1; j >= 0; j--) {
         if (j > 0 && path[j]!.selfIssued) continue;
-        for (const name of constrainedNames(path[j]!, j === 0)) {
+        let names: RawName[];
+        try {
+          names = constrainedNames(path[j]!, j === 0);
+        } catch (err) {
+          if (!(err instanceof NameSyntaxError)) throw err;
+          return fail('NAME_CONSTRAINTS', j, `${err.message}: its names cannot be checked against the constraints of certificate ${i}`);
+        }
+        for (const name of names) {
           const why = violates(name, nc);
-          if (why) return { code: 'NAME_CONSTRAINTS', certificate: j, message: `certificate ${j} (${path[j]!.label}): ${why} of certificate ${i} (RFC 5280 §4.2.1.10)` };
+          if (why) return fail('NAME_CONSTRAINTS', j, `${why} of certificate ${i} (RFC 5280 §4.2.1.10)`);
         }
       }
     }
   }
 
   const policy = checkPolicies(path);
-  if (policy) return fail('POLICY', 0, policy);
+  if (policy) return fail('POLICY', policy[0], policy[1]);
 
-  // The purpose: a TLS server. EKU on the leaf and on intermediates (not the root, as OpenSSL and browsers do).
-  for (let i = 0; i < Math.max(last, 1); i++) {
-    const eku = path[i]!.extKeyUsage;
-    if (eku && !eku.includes(OID.serverAuth)) return fail('EXTENDED_KEY_USAGE', i, `extendedKeyUsage without serverAuth (${eku.join(', ')})`);
+  // A trust anchor checked on its own (a root's file against the store) is trusted as it stands;
+  // every other path is judged as a TLS server's, whatever its leaf claims to be.
+  if (last > 0) {
+    const why = serverPurpose(path);
+    if (why) return fail(why[0], why[1], why[2]);
   }
-  const leaf = path[0]!;
-  const leafKu = leaf.keyUsage;
-  if (!leaf.isCa && leafKu && ![KU.digitalSignature, KU.keyEncipherment, KU.keyAgreement].some((b) => leafKu.has(b))) {
-    return fail('KEY_USAGE', 0, 'its keyUsage allows neither digitalSignature, keyEncipherment nor keyAgreement, as a TLS server needs');
-  }
-  // Browsers match host names against the SAN only: CA/B Baseline Requirements §7.1.4.2.1, RFC 9525 §6.3
-  // (RFC 6125 §6.4.4 allowed the CN; OpenSSL still falls back to it, keysmith does not).
-  if (!leaf.isCa && !leaf.subjectAltNames?.length) return fail('NO_SAN', 0, 'no subjectAltName: browsers and keysmith match host names only against it (CA/B BR §7.1.4.2.1)');
 
   if (last > 0) {
     const why = profile(path);
     if (why) return fail('PROFILE', why[0], why[1]);
   }
+  return null;
+}
+
+/**
+ * CRL distribution points, which OpenSSL decodes but keysmith does not otherwise read: they must at
+ * least have their ASN.1 shape, or OpenSSL calls the certificate invalid.
+ */
+function checkShapes(cert: Cert): void {
+  const crldp = cert.extension(OID.crlDistributionPoints);
+  if (!crldp) return;
+  // CRLDistributionPoints ::= SEQUENCE OF DistributionPoint { [0] name, [1] reasons, [2] cRLIssuer }, all optional
+  for (const dp of sequence(crldp.value)) {
+    if (dp.tag !== TAG_SEQUENCE || children(dp).some((f) => ![0xa0, 0x81, 0xa2].includes(f.tag))) throw new Error('DER: bad cRLDistributionPoints');
+  }
+}
+
+/** Serverauth EKU (Netscape/Microsoft SGC also on intermediates, as OpenSSL and Chrome accept it). */
+const SERVER_EKU = { leaf: [OID.serverAuth], ca: [OID.serverAuth, '2.16.840.1.113730.4.1', '1.3.6.1.4.1.311.10.3.3'] };
+/** The Netscape certificate type bit for an SSL server. */
+const NS_SSL_SERVER = 1;
+
+/** The rules for a TLS server's chain, as OpenSSL's sslserver purpose and browsers apply them. */
+function serverPurpose(path: Cert[]): [TrustRule, number, string] | null {
+  const last = path.length - 1;
+  // EKU on the leaf and on intermediates (not the root, as OpenSSL and browsers do).
+  for (let i = 0; i < last; i++) {
+    const eku = path[i]!.extKeyUsage;
+    if (eku && !(i === 0 ? SERVER_EKU.leaf : SERVER_EKU.ca).some((u) => eku.includes(u))) return ['EXTENDED_KEY_USAGE', i, `extendedKeyUsage without serverAuth (${eku.join(', ')})`];
+  }
+  const ns = path[0]!.nsCertType;
+  if (ns && !ns.has(NS_SSL_SERVER)) return ['EXTENDED_KEY_USAGE', 0, 'a Netscape certificate type without SSL server'];
+  const leaf = path[0]!;
+  const ku = leaf.keyUsage;
+  if (ku && ![KU.digitalSignature, KU.keyEncipherment, KU.keyAgreement].some((b) => ku.has(b))) {
+    return ['KEY_USAGE', 0, 'its keyUsage allows neither digitalSignature, keyEncipherment nor keyAgreement, as a TLS server needs'];
+  }
+  // Browsers match host names against the SAN only: CA/B Baseline Requirements §7.1.4.2.1, RFC 9525 §6.3
+  // (RFC 6125 §6.4.4 allowed the CN; OpenSSL still falls back to it, keysmith does not).
+  if (!leaf.subjectAltNames?.length) return ['NO_SAN', 0, 'no subjectAltName: browsers and keysmith match host names only against it (CA/B BR §7.1.4.2.1)'];
   return null;
 }
 
@@ -637,8 +729,16 @@ function checkPathUnsafe(path: Cert[], options: ValidateOptions): TrustError | n
  * to a set, which is what is kept here; a path that maps policies and requires an explicit policy
  * is refused rather than judged by a partial implementation. Returns why the path fails, or null.
  */
-function checkPolicies(path: Cert[]): string | null {
+function checkPolicies(path: Cert[]): [number, string] | null {
   const n = path.length - 1; // the certificates below the trust anchor: path[n - 1] … path[0]
+  // Policy extensions OpenSSL cannot use make it refuse the path (invalid policy extension).
+  for (let i = 0; i < n; i++) {
+    try {
+      void [path[i]!.policies, path[i]!.policyConstraints, path[i]!.inhibitAnyPolicy];
+    } catch (err) {
+      return [i, `an invalid policy extension: ${(err as Error).message}`];
+    }
+  }
   if (n === 0 || !path.slice(0, n).some((c) => c.policyConstraints || c.inhibitAnyPolicy !== undefined)) return null;
   let explicit = n + 1;
   let inhibitAny = n + 1;
@@ -669,8 +769,8 @@ function checkPolicies(path: Cert[]): string | null {
     }
   }
   if (explicit > 0) return null;
-  if (mapped) return 'the path maps certificate policies and requires an explicit one: keysmith does not process policy mappings, so it cannot vouch for it';
-  if (valid === null) return 'a CA requires an explicit certificate policy, and no policy is valid for the whole path (RFC 5280 §6.1.3 (d), §6.1.5 (g))';
+  if (mapped) return [0, 'the path maps certificate policies and requires an explicit one: keysmith does not process policy mappings, so it cannot vouch for it'];
+  if (valid === null) return [0, 'a CA requires an explicit certificate policy, and no policy is valid for the whole path (RFC 5280 §6.1.3 (d), §6.1.5 (g))'];
   return null;
 }
 
@@ -684,6 +784,7 @@ function profile(path: Cert[]): [number, string] | null {
     const ku = cert.keyUsage;
     const sans = cert.subjectAltNames;
     const emptySubject = cert.emptySubject;
+    if (cert.basicConstraints?.pathLenConstraint !== undefined && !ku?.has(KU.keyCertSign)) return [i, 'pathLenConstraint without keyCertSign (RFC 5280 §4.2.1.9)'];
     if (cert.isCa) {
       if (bc && !bc.critical) return [i, 'a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9)'];
       if (!ku) return [i, 'a CA without keyUsage (RFC 5280 §4.2.1.3)'];
@@ -695,8 +796,6 @@ function profile(path: Cert[]): [number, string] | null {
     if (emptySubject && (cert.isCa || ku?.has(KU.cRLSign) || !sans)) return [i, 'an empty subject without a subjectAltName (RFC 5280 §4.1.2.6)'];
     if (emptySubject && sans && !cert.extension(OID.subjectAltName)!.critical) return [i, 'an empty subject with a non-critical subjectAltName (RFC 5280 §4.2.1.6)'];
     if (sans && sans.length === 0) return [i, 'an empty subjectAltName (RFC 5280 §4.2.1.6)'];
-    if (cert.extension(OID.authorityKeyId)?.critical) return [i, 'a critical authorityKeyIdentifier (RFC 5280 §4.2.1.1)'];
-    if (cert.extension(OID.subjectKeyId)?.critical) return [i, 'a critical subjectKeyIdentifier (RFC 5280 §4.2.1.2)'];
     if (cert.version >= 3) {
       if (i < path.length - 1 && !cert.authorityKeyId) return [i, 'no authorityKeyIdentifier key id (RFC 5280 §4.2.1.1)'];
       if (cert.isCa && !cert.extension(OID.subjectKeyId)) return [i, 'a CA without subjectKeyIdentifier (RFC 5280 §4.2.1.2)'];
