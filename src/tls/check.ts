@@ -126,7 +126,7 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   // An OCSP answer that could not be had is never silently OK.
   if (ocsp?.status === 'unknown') return result('WARNING', `OCSP: ${ocsp.source === 'stapled' ? 'the stapled response' : `the responder ${ocsp.responder}`} does not know the certificate`);
   if (ocsp && 'message' in ocsp && ocsp.status !== 'none') return result('WARNING', `OCSP: ${ocsp.message}`);
-  return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp?.status === 'none' ? ' (no OCSP responder named)' : ''}`);
+  return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp && 'message' in ocsp ? ` (OCSP not checked: ${ocsp.message})` : ''}`);
 }
 
 const isUrl = (t: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
@@ -167,7 +167,7 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
       const hostnameMatch = verdict?.hostnameMatch ?? null;
       // The issuer is the validated path's; unverified (--no-verify), the next certificate sent.
       const issuer = verdict?.trusted ? verdict.path[1] : certs[1];
-      const ocsp = o.ocsp ? await revocation(certs[0]!, issuer, { staple, timeoutMs: o.timeoutMs, now }) : null;
+      const ocsp = o.ocsp ? await revocation(certs[0]!, issuer, { staple, timeoutMs: o.timeoutMs, now, trusted: verdict?.trusted === true }) : null;
       return { target, kind, ...classify(certs, now, o, verdict, hostnameMatch, ocsp), trusted: verdict?.trusted ?? null, trustError: verdict?.trustError ?? null, hostnameMatch, ocsp };
     };
     try {
@@ -213,8 +213,11 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
 }
 
 /** The leaf's OCSP status; failures become a status with a message, for the caller to weigh. */
-export async function revocation(leaf: CertType, issuer: CertType | undefined, options: { staple?: Uint8Array; timeoutMs: number; now: Date }): Promise<OcspResult> {
+export async function revocation(leaf: CertType, issuer: CertType | undefined, options: { staple?: Uint8Array; timeoutMs: number; now: Date; trusted: boolean }): Promise<OcspResult> {
   if (!issuer) return { status: 'invalid', message: 'cannot check revocation without the issuer certificate (the chain has only the leaf)' };
+  // The responder's URL comes from the certificate: keysmith asks it only for a chain it trusts, so an
+  // untrusted certificate cannot send keysmith's requests wherever it likes. A staple costs no request.
+  if (!options.staple && !options.trusted) return { status: 'none', message: 'the responder was not asked: the chain is not trusted (or not verified)' };
   const { checkOcsp } = await import('./ocsp.js');
   try {
     return await checkOcsp(leaf.der, issuer.der, options);

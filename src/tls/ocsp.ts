@@ -181,14 +181,16 @@ async function post(url: string, body: Uint8Array<ArrayBuffer>, options: OcspOpt
   const unavailable = (why: string, cause?: unknown) =>
     new UnavailableError(`OCSP responder ${url} ${why}`, cause === undefined ? {} : { cause }, 'ERR_TLS_OCSP_UNAVAILABLE');
   try {
+    // No redirects: the URL comes from a certificate, and keysmith goes nowhere else on its word.
     const response = await (options.fetch ?? fetch)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
       body,
+      redirect: 'error',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     if (!response.ok) throw unavailable(`answered HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return await readCapped(response, unavailable);
   } catch (error) {
     if (error instanceof UnavailableError) throw error;
     const name = (error as Error)?.name;
@@ -196,6 +198,27 @@ async function post(url: string, body: Uint8Array<ArrayBuffer>, options: OcspOpt
     const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
     throw unavailable(`is unreachable: ${cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error)}`, error);
   }
+}
+
+/** Real OCSP responses are a few kilobytes; a responder that sends more is not believed, nor buffered. */
+export const MAX_OCSP_RESPONSE = 64 * 1024;
+
+async function readCapped(response: Response, unavailable: (why: string) => Error): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(await response.arrayBuffer());
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_OCSP_RESPONSE) {
+      await reader.cancel();
+      throw unavailable(`sent more than ${MAX_OCSP_RESPONSE} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }
 
 type Verdict = Pick<OcspStatus, 'status' | 'thisUpdate' | 'nextUpdate' | 'revokedAt' | 'reason'>;

@@ -56,6 +56,8 @@ export interface OcspTestPki {
    * Every answer has nextUpdate = thisUpdate + 1 day (-ndays 1).
    */
   response(leaf: LeafName, signer?: Signer): Promise<Buffer>;
+  /** How many HTTP requests the responder has received. */
+  requests(): number;
   close(): Promise<void>;
 }
 
@@ -88,7 +90,9 @@ function respond(dir: string, signer: Signer, request: Buffer): Promise<Buffer> 
  */
 export async function ocspTestPki(): Promise<OcspTestPki> {
   const dir = mkdtempSync(join(tmpdir(), 'keysmith-ocsp-'));
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     const signer = (Object.keys(SIGNERS) as Signer[]).find((s) => SIGNERS[s] === req.url);
     const chunks: Buffer[] = [];
     req.on('data', (b: Buffer) => chunks.push(b));
@@ -156,6 +160,7 @@ export async function ocspTestPki(): Promise<OcspTestPki> {
       await promisify(execFile)('openssl', ['ocsp', '-issuer', 'ca.pem', '-cert', `${leaf}.pem`, '-url', urlFor(signer), '-no_nonce', '-noverify', '-respout', file], { cwd: dir });
       return readFileSync(file);
     },
+    requests: () => requests,
     close,
   };
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
@@ -124,16 +125,35 @@ describeWith(['openssl'], 'OCSP against OpenSSL responder on 127.0.0.1', () => {
     await expect(check('good', { fetch: tamper })).rejects.toMatchObject(invalid(/nonce does not match/));
   });
 
-  it('a responder that is down is UNAVAILABLE, at once', async () => {
-    const started = Date.now();
+  it('a responder that is down is UNAVAILABLE', async () => {
     await expect(check('down')).rejects.toMatchObject({ code: 'ERR_TLS_OCSP_UNAVAILABLE', kind: 'unavailable', message: expect.stringMatching(/127\.0\.0\.2.*unreachable: ECONNREFUSED/) });
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('a responder that never answers is UNAVAILABLE after the timeout', async () => {
-    const started = Date.now();
     await expect(check('good', { fetch: to(silentUrl), timeoutMs: 300 })).rejects.toMatchObject({ code: 'ERR_TLS_OCSP_UNAVAILABLE', message: expect.stringMatching(/did not answer within 300 ms/) });
-    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('a responder that redirects, or sends without end, is UNAVAILABLE: no redirect followed, no unbounded buffer', async () => {
+    const hostile = createHttpServer((req, res) => {
+      if (req.url === '/redirect') return void res.writeHead(302, { location: pki.url }).end();
+      res.writeHead(200, { 'content-type': 'application/ocsp-response' });
+      const chunk = Buffer.alloc(16 * 1024, 0x30);
+      const pump = () => {
+        while (res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+      req.on('close', () => res.destroy());
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
+    try {
+      await expect(check('good', { fetch: to(`${base}/redirect`) })).rejects.toMatchObject({ code: 'ERR_TLS_OCSP_UNAVAILABLE' });
+      await expect(check('good', { fetch: to(`${base}/endless`), timeoutMs: 10_000 })).rejects.toMatchObject({ code: 'ERR_TLS_OCSP_UNAVAILABLE', message: expect.stringMatching(/sent more than 65536 bytes/) });
+    } finally {
+      hostile.closeAllConnections();
+      hostile.close();
+    }
   });
 
   it('an HTTP error is UNAVAILABLE', async () => {
@@ -223,13 +243,22 @@ describeWith(['openssl'], 'tls check --ocsp and tls inspect --ocsp, end to end',
     ['revoked', 2, 'CRITICAL', 'revoked', /^revoked .*\(keyCompromise\), says the OCSP responder http:\/\/127\.0\.0\.1:/],
     ['unknown', 1, 'WARNING', 'unknown', /does not know the certificate/],
     ['down', 1, 'WARNING', 'unavailable', /^OCSP: .*127\.0\.0\.2.*(ECONNREFUSED|unreachable)/],
-    ['noAia', 0, 'OK', 'none', /no OCSP responder named/],
+    ['noAia', 0, 'OK', 'none', /OCSP not checked: the certificate names no OCSP responder/],
   ] as const)('a file: %s → exit %i, %s', async (leaf, code, status, ocspStatus, message) => {
     const got = await check([bundle(leaf), '--ocsp']);
     expect(got.result.status, got.result.message).toBe(status);
     expect(got.result.ocsp.status).toBe(ocspStatus);
     expect(got.result.message).toMatch(message);
     expect(got.code).toBe(code);
+  });
+
+  it('the responder of an untrusted or unverified chain is never asked (its URL is the certificate\'s word)', async () => {
+    const before = pki.requests();
+    const untrusted = await runBin(['tls', 'check', '--json', bundle('revoked'), '--ocsp'], { env });
+    expect(JSON.parse(untrusted.stdout).results[0]).toMatchObject({ status: 'CRITICAL', trusted: false, ocsp: { status: 'none' } });
+    const unverified = await check([bundle('revoked'), '--ocsp', '--no-verify']);
+    expect(unverified.result).toMatchObject({ status: 'OK', ocsp: { status: 'none', message: expect.stringMatching(/not asked/) } });
+    expect(pki.requests()).toBe(before);
   });
 
   it('without --ocsp nothing is asked and ocsp is null', async () => {
@@ -262,7 +291,7 @@ describeWith(['openssl'], 'tls check --ocsp and tls inspect --ocsp, end to end',
     const inspect = await runBin(['tls', 'inspect', `127.0.0.1:${revoked.port}`, '--servername', 'localhost', '--ca-file', pki.ca.pemPath, '--ocsp'], { env });
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toMatch(/ocsp: +revoked at .* \(keyCompromise\) \(stapled; this update .*, next update .*\)/);
-    const json = JSON.parse((await runBin(['tls', 'inspect', bundle('good'), '--ocsp', '--json'], { env })).stdout);
+    const json = JSON.parse((await runBin(['tls', 'inspect', bundle('good'), '--ocsp', '--ca-file', pki.ca.pemPath, '--json'], { env })).stdout);
     expect(json.ocsp).toMatchObject({ status: 'good', source: 'responder', responder: pki.url });
   });
 });

@@ -35,7 +35,7 @@ export function inspectCommand(contextFor: ContextFor): Command {
     .argument('<target>', 'FILE, -, HOST[:PORT], https://URL, or smtp:// imap:// pop3:// ldap:// postgres:// … (STARTTLS)')
     .option('--chain', 'every certificate, not only the first (a bundle, or the chain a server sends)', false)
     .option('--servername <name>', 'SNI name for a server (default: the host)')
-    .option('--ca-file <file>', 'for a server: also trust these roots (PEM)')
+    .option('--ca-file <file>', 'also trust these roots (PEM), for a server\'s verdict and --ocsp')
     .option('--starttls <protocol>', 'for host:port: speak this protocol before TLS (smtp, imap, pop3, ftp, ldap, postgres, mysql, xmpp)')
     .option('--ocsp', 'show the revocation status: the stapled OCSP response, else the responder in the certificate (a file needs its issuer after it)', false)
     .option('--password-stdin', 'PKCS#12: read the password from stdin instead of a prompt', false)
@@ -63,10 +63,12 @@ Examples:
         }
         items = await inspectBytes(bytes, target, ctx.now());
         if (flags.ocsp) {
-          const { parseCertificates } = await import('../../../tls/validate.js');
-          const [leaf, issuer] = parseCertificates(bytes);
-          if (!leaf || !issuer) throw new UsageError(`--ocsp: ${target} must hold the certificate and then its issuer`);
-          ocsp = await revocation(leaf, issuer, { timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
+          // The responder is asked only for a chain that validates: the same validator and roots as for a server.
+          const [{ parseCertificates, verifyServer }, { loadTrustStore }] = await Promise.all([import('../../../tls/validate.js'), import('../../../tls/roots.js')]);
+          const certs = parseCertificates(bytes);
+          if (certs.length === 0) throw new UsageError(`--ocsp: no certificate in ${target}`);
+          const { trusted, path } = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now() });
+          ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { timeoutMs: Number(flags.timeout) * 1000, now: ctx.now(), trusted });
         }
       } else {
         const endpoint = { ...parseEndpoint(target, flags.starttls), ...(flags.servername ? { servername: flags.servername } : {}) };
@@ -79,7 +81,7 @@ Examples:
         const certs = peer.chain.map((c) => new Cert(c.raw));
         const { trusted, trustError, hostnameMatch, path } = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now(), host });
         trust = { trusted, trustError, hostnameMatch };
-        if (flags.ocsp) ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { staple: peer.ocspResponse, timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
+        if (flags.ocsp) ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { staple: peer.ocspResponse, timeoutMs: Number(flags.timeout) * 1000, now: ctx.now(), trusted });
       }
       const shown = flags.chain ? items : items.slice(0, 1);
       if (ctx.flags.json) {
