@@ -155,11 +155,9 @@ describe('STARTTLS against a server that never speaks', () => {
   });
 
   it('tls check smtp://… times out as UNKNOWN instead of hanging', async () => {
-    const started = Date.now();
     const { code, result } = await check([`smtp://127.0.0.1:${silent.port}`, '--timeout', '1s']);
     expect(result.status).toBe('UNKNOWN');
     expect(result.message).toMatch(/no TLS handshake within 1000 ms \(smtp: waiting for the greeting\)/);
     expect(code).toBe(3);
-    expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
