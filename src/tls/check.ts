@@ -129,6 +129,9 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp && 'message' in ocsp ? ` (OCSP not checked: ${ocsp.message})` : ''}`);
 }
 
+/** The largest file read as a certificate bundle (the whole Mozilla root store is 0.2 MiB). */
+const MAX_FILE = 16 * 1024 * 1024;
+
 const isUrl = (t: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(t);
 
 /**
@@ -172,6 +175,10 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
     };
     try {
       if (kind === 'file') {
+        // A FIFO would never end and /dev/zero never stop: only regular files of a sane size are read.
+        const info = await stat(target).catch(() => null);
+        if (info && !info.isFile()) return unknown(info.isDirectory() ? 'is a folder' : 'not a regular file');
+        if (info && info.size > MAX_FILE) return unknown(`larger than ${MAX_FILE / 1024 / 1024} MiB: not a certificate bundle`);
         const bytes = await readFile(target).catch((err: NodeJS.ErrnoException) => {
           throw new UsageError(err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a folder' : err.message);
         });

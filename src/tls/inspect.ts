@@ -1,5 +1,6 @@
 import { X509Certificate as NodeCertificate, createPublicKey } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { pemBlocks } from './pem.js';
 import { loadX509, type X509 } from './x509.js';
 
 export interface KeyInfo {
@@ -129,7 +130,6 @@ export function describeCertificate(x509: X509, cert: InstanceType<X509['X509Cer
   };
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /**
  * Everything inspectable in a file's bytes: PEM (any number of certificates and requests), or a
@@ -159,9 +159,9 @@ export async function inspectBytes(bytes: Uint8Array, where: string, now: Date):
     }
   };
   try {
-    const blocks = [...text.matchAll(BLOCK)];
+    const blocks = pemBlocks(text);
     if (blocks.length > 0) {
-      for (const [block, label] of blocks) await fromDer(Buffer.from(block.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'), label!);
+      for (const { label, base64 } of blocks) await fromDer(Buffer.from(base64, 'base64'), label);
     } else if (!text.includes('-----BEGIN')) {
       try {
         await fromDer(bytes, 'CERTIFICATE');

@@ -19,6 +19,7 @@ import {
   nameAttributes, octetString, oid, oidSequence, policyConstraints, readOne, sequence, stringValue, TAG as DER_TAG, validity, wellFormed,
   type Attribute, type CertificateFields, type Tlv,
 } from './der.js';
+import { pemCertificates } from './pem.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
 export type TrustRule =
@@ -846,10 +847,9 @@ export async function verifyServer(certs: Cert[], store: TrustStore, options: { 
  */
 export function parseCertificates(bytes: Uint8Array, cache?: Map<string, Cert>): Cert[] {
   const text = Buffer.from(bytes).toString('latin1');
-  const blocks = [...text.matchAll(/-----BEGIN (?:X509 )?CERTIFICATE-----([\s\S]*?)-----END (?:X509 )?CERTIFICATE-----/g)];
-  if (blocks.length === 0) return text.includes('-----BEGIN') ? [] : [new Cert(bytes)];
-  return blocks.map((m) => {
-    const base64 = m[1]!.replace(/\s+/g, '');
+  const bodies = pemCertificates(text);
+  if (bodies.length === 0) return text.includes('-----BEGIN') ? [] : [new Cert(bytes)];
+  return bodies.map((base64) => {
     let cert = cache?.get(base64);
     if (!cert) {
       cert = new Cert(Buffer.from(base64, 'base64'));

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
@@ -174,7 +175,22 @@ describe('tls check on odd certificates, through the built bin', () => {
     expect(bad.stderr).not.toMatch(/Cannot read|TypeError|at /);
   });
 
-  it('the broken rule and the certificate are named in the table too', async () => {
+  it('a FIFO or a device is UNKNOWN at once, never read', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      execFileSync('mkfifo', [join(home, 'fifo.pem')]);
+      const got = await runBin(['tls', 'check', '--json', join(home, 'fifo.pem'), '/dev/zero'], { env });
+      expect(JSON.parse(got.stdout).results.map((r: { status: string; message: string }) => [r.status, r.message])).toEqual([
+        ['UNKNOWN', 'not a regular file'],
+        ['UNKNOWN', 'not a regular file'],
+      ]);
+      expect(got.code).toBe(3);
+    } finally {
+      cleanup();
+    }
+  });
+
+    it('the broken rule and the certificate are named in the table too', async () => {
     const got = await runBin(['tls', 'check', join(corpus, 'pathlen-violated', 'chain.pem'), '--ca-file', join(corpus, 'pathlen-violated', 'root.pem')], { env });
     expect(got.code).toBe(2);
     expect(got.stdout).toMatch(/CRITICAL .*not trusted: certificate 2 \(.*\): pathLenConstraint 0 allows 0 intermediate\(s\) below it, the path has 1/);
