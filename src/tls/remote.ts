@@ -65,6 +65,18 @@ export interface PeerChain {
 }
 
 /**
+ * An OpenSSL error as one line for people: `…:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert
+ * handshake failure:../ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n` becomes `TLS handshake
+ * failed: sslv3 alert handshake failure (alert 40)`.
+ */
+function oneLine(err: Error): string {
+  const ssl = /error:[0-9A-F]+:SSL routines:[^:]*:([^:\n]+)/.exec(err.message);
+  if (!ssl) return err.message.split('\n')[0]!.trim();
+  const alert = /SSL alert number (\d+)/.exec(err.message);
+  return `TLS handshake failed: ${ssl[1]}${alert ? ` (alert ${alert[1]})` : ''}`;
+}
+
+/**
  * Connects with SNI (after the STARTTLS exchange when `endpoint.starttls` is set), reads the
  * certificate chain the server sends (and its stapled OCSP response, with `requestOcsp`). Never
  * hangs: `timeoutMs` covers connect, STARTTLS and handshake together.
@@ -72,7 +84,9 @@ export interface PeerChain {
  * @example const { chain } = await fetchChain(parseEndpoint('imap://mail.example.com'), { timeoutMs: 10_000 });
  */
 export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; secureContext?: SecureContext; requestOcsp?: boolean }): Promise<PeerChain> {
-  const servername = endpoint.servername ?? (isIP(endpoint.host) ? undefined : endpoint.host);
+  // SNI carries host names only (RFC 6066 §3): an IP is not sent (Node warns, DEP0123).
+  const name = endpoint.servername ?? endpoint.host;
+  const servername = isIP(name.replace(/^\[|\]$/g, '')) ? undefined : name;
   const where = `${endpoint.host}:${endpoint.port}`;
   return new Promise((resolve, reject) => {
     // The outermost socket: the TLS one once it wraps the plaintext one. Destroying the inner one
@@ -91,7 +105,7 @@ export function fetchChain(endpoint: Endpoint, options: { timeoutMs: number; sec
     const timer = setTimeout(() => {
       settle(new UnavailableError(`${where}: no TLS handshake within ${options.timeoutMs} ms${stage()}`, undefined, 'ERR_TLS_TIMEOUT'));
     }, options.timeoutMs);
-    const onError = (err: Error) => settle(new UnavailableError(`${where}: ${err.message}`, { cause: err }, 'ERR_TLS_CONNECT'));
+    const onError = (err: Error) => settle(new UnavailableError(`${where}: ${oneLine(err)}`, { cause: err }, 'ERR_TLS_CONNECT'));
 
     const handshake = (transport: { port: number } | { socket: Socket }) => {
       // `host` also names the peer for the identity check when there is no servername (an IP).

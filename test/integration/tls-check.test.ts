@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:net';
+import { createServer as createNetServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateAuthority } from '../../src/tls/ca.js';
 import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
@@ -41,6 +41,11 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     const silent = await silentServer();
     servers.push(silent.server);
     ports.silent = silent.port;
+    // Not TLS at all: answers like an HTTP server.
+    const plain = createNetServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    servers.push(plain);
+    ports.plaintext = (plain.address() as { port: number }).port;
   });
   afterAll(() => {
     for (const s of servers) s.close();
@@ -68,6 +73,7 @@ describe('tls check against real TLS servers on 127.0.0.1', () => {
     ['untrusted', 'CRITICAL', 2, /^not trusted: self-signed certificate 1 \(CN=keysmith untrusted CA.*\) is not a trusted root/],
     ['closed', 'UNKNOWN', 3, /ECONNREFUSED/],
     ['silent', 'UNKNOWN', 3, /no TLS handshake within/],
+    ['plaintext', 'UNKNOWN', 3, /^TLS handshake failed: wrong version number$/],
   ] as const)('%s → %s (exit %i)', async (label, status, exitCode, message) => {
     const { code, json } = await check([target(label), '--timeout', '1s']);
     expect(json.results[0].status).toBe(status);
