@@ -94,6 +94,8 @@ export interface CertificateFields {
   issuer: Tlv;
   subject: Tlv;
   validity: Tlv;
+  /** SubjectPublicKeyInfo. */
+  spki: Tlv;
   extensions: Array<{ extnID: string; critical: boolean; value: Uint8Array }>;
 }
 
@@ -110,8 +112,8 @@ export function certificateFields(der: Uint8Array): CertificateFields {
     version = v.content[0]! + 1;
     i = 1;
   }
-  const [, innerSignature, issuer, validity, subject] = fields.slice(i, i + 5);
-  if (!subject) throw new Error('DER: truncated certificate');
+  const [, innerSignature, issuer, validity, subject, spki] = fields.slice(i, i + 6);
+  if (!spki) throw new Error('DER: truncated certificate');
   const extensions: CertificateFields['extensions'] = [];
   const wrapped = fields.slice(i + 6).find((f) => f.tag === 0xa3);
   if (wrapped) {
@@ -124,7 +126,7 @@ export function certificateFields(der: Uint8Array): CertificateFields {
       extensions.push({ extnID: oid(id.content), critical, value: value.content });
     }
   }
-  return { version, innerSignature: innerSignature!.bytes, outerSignature: outer.bytes, issuer: issuer!, subject, validity: validity!, extensions };
+  return { version, innerSignature: innerSignature!.bytes, outerSignature: outer.bytes, issuer: issuer!, subject: subject!, validity: validity!, spki, extensions };
 }
 
 // The small extension values every validation reads, decoded here rather than by @peculiar/asn1-x509
@@ -315,4 +317,48 @@ export function canonicalName(name: Tlv): string {
 export function wellFormed(tlv: Tlv, depth = 0): void {
   if (depth > 32) throw new Error('DER: nested too deeply');
   if (tlv.tag & 0x20) for (const child of children(tlv)) wellFormed(child, depth + 1);
+}
+
+const KEY_TYPES: Record<string, KeyInfo['type']> = {
+  '1.2.840.113549.1.1.1': 'rsa',
+  '1.2.840.113549.1.1.10': 'rsa-pss',
+  '1.2.840.10045.2.1': 'ec',
+  '1.2.840.10040.4.1': 'dsa',
+  '1.3.101.112': 'ed25519',
+  '1.3.101.113': 'ed448',
+};
+const CURVES: Record<string, string> = { '1.2.840.10045.3.1.7': 'prime256v1', '1.3.132.0.34': 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1' };
+
+export interface KeyInfo {
+  type: 'rsa' | 'rsa-pss' | 'ec' | 'dsa' | 'ed25519' | 'ed448' | 'other';
+  /** RSA modulus or DSA prime size. */
+  bits?: number;
+  /** An EC key's named curve (OpenSSL's name, else its OID); undefined with explicit parameters. */
+  curve?: string;
+}
+
+/** The bit length of a positive INTEGER's content. */
+function integerBits(content: Uint8Array): number {
+  let i = 0;
+  while (i < content.length - 1 && content[i] === 0) i++;
+  return (content.length - i) * 8 - Math.clz32(content[i]!) + 24;
+}
+
+/** What kind of key a SubjectPublicKeyInfo holds, and how strong it is (checked against Node's reading in der.test.ts). */
+export function keyInfo(spki: Tlv): KeyInfo {
+  const [algorithm, key] = children(spki);
+  const [id, params] = algorithm?.tag === TAG.sequence ? children(algorithm) : [];
+  if (id?.tag !== TAG.oid || key?.tag !== 0x03) throw new Error('DER: bad SubjectPublicKeyInfo');
+  const type = KEY_TYPES[oid(id.content)] ?? 'other';
+  if (type === 'rsa' || type === 'rsa-pss') {
+    const modulus = sequence(key.content.subarray(1))[0];
+    if (modulus?.tag !== TAG.integer) throw new Error('DER: bad RSA key');
+    return { type, bits: integerBits(modulus.content) };
+  }
+  if (type === 'ec') return params?.tag === TAG.oid ? { type, curve: CURVES[oid(params.content)] ?? oid(params.content) } : { type };
+  if (type === 'dsa') {
+    const p = params?.tag === TAG.sequence ? children(params)[0] : undefined;
+    return p?.tag === TAG.integer ? { type, bits: integerBits(p.content) } : { type };
+  }
+  return { type };
 }

@@ -12,11 +12,11 @@
  * the corpus in fixtures/tls/ (test/integration/tls-validate.test.ts). Where keysmith is stricter
  * than OpenSSL (SAN required, no partial wildcards) the rule is cited beside the check.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   authorityKeyId, basicConstraints, bitString, canonicalName, canonicalRdn, certificateFields, certificatePolicies, children, inhibitAnyPolicy,
-  nameAttributes, octetString, oid, oidSequence, policyConstraints, readOne, sequence, stringValue, TAG as DER_TAG, validity, wellFormed,
+  keyInfo, nameAttributes, octetString, oid, oidSequence, policyConstraints, readOne, sequence, stringValue, TAG as DER_TAG, validity, wellFormed,
   type Attribute, type CertificateFields, type Tlv,
 } from './der.js';
 import { pemCertificates } from './pem.js';
@@ -215,13 +215,15 @@ export class Cert {
   /** Why the public key is too weak to trust, or null. */
   get weakKey(): string | null {
     return this.#once('weakKey', () => {
-      const key = this.node.publicKey;
-      const bits = key.asymmetricKeyDetails?.modulusLength;
-      if ((key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' || key.asymmetricKeyType === 'dsa') && bits !== undefined && bits < 2048) return `a ${bits}-bit ${key.asymmetricKeyType.toUpperCase()} key`;
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (key.asymmetricKeyType === 'ec' && !STRONG_CURVES.has(curve ?? '')) return `an EC key on ${curve ?? 'an unnamed curve'}`;
+      const key = keyInfo(this.#fields.spki);
+      if ((key.type === 'rsa' || key.type === 'rsa-pss' || key.type === 'dsa') && key.bits !== undefined && key.bits < 2048) return `a ${key.bits}-bit ${key.type.toUpperCase()} key`;
+      if (key.type === 'ec' && !STRONG_CURVES.has(key.curve ?? '')) return `an EC key on ${key.curve ?? 'explicit parameters'}`;
       return null;
     });
+  }
+  /** The public key, made once (it checks the signature of every certificate this one issued). */
+  get publicKey(): KeyObject {
+    return this.#once('publicKey', () => this.node.publicKey);
   }
   /** Whether the signature algorithm is the same inside and outside the signed part. */
   get signatureAlgorithmsMatch(): boolean {
@@ -576,7 +578,7 @@ function keyIdsMatch(child: Cert, issuer: Cert): boolean {
 
 function safeVerify(child: Cert, issuer: Cert): boolean {
   try {
-    return child.node.verify(issuer.node.publicKey);
+    return child.node.verify(issuer.publicKey);
   } catch {
     return false;
   }

@@ -1,11 +1,11 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as asn from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import {
-  authorityKeyId, basicConstraints, bitString, certificateFields, certificatePolicies, inhibitAnyPolicy, octetString, oid, oidSequence, policyConstraints, readOne, readTlv, time, validity,
+  authorityKeyId, basicConstraints, bitString, certificateFields, certificatePolicies, inhibitAnyPolicy, keyInfo, octetString, oid, oidSequence, policyConstraints, readOne, readTlv, time, validity,
 } from '../../../src/tls/der.js';
 
 const CORPUS = new URL('../../../fixtures/tls/', import.meta.url).pathname;
@@ -54,6 +54,37 @@ describe('the DER walk agrees with @peculiar/asn1-x509 on every certificate of f
       }
     }
     expect(seen).toBeGreaterThan(300);
+  });
+
+  it('key types and sizes agree with Node (OpenSSL) on every certificate', () => {
+    const types = new Set<string>();
+    for (const der of corpus) {
+      const key = new X509Certificate(der).publicKey;
+      const ours = keyInfo(certificateFields(der).spki);
+      types.add(ours.type);
+      expect(ours.type).toBe(key.asymmetricKeyType);
+      if (ours.bits !== undefined) expect(ours.bits).toBe(key.asymmetricKeyDetails?.modulusLength);
+      if (ours.type === 'ec') expect(ours.curve).toBe(key.asymmetricKeyDetails?.namedCurve);
+    }
+    expect([...types].sort()).toEqual(['ec', 'rsa']);
+  });
+
+  it('key types and sizes agree with Node for the other kinds (DSA, RSA-PSS, Ed25519, Ed448, secp256k1, 1024-bit RSA)', () => {
+    const keys = [
+      generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }),
+      generateKeyPairSync('rsa-pss', { modulusLength: 2048 }),
+      generateKeyPairSync('rsa', { modulusLength: 1024 }),
+      generateKeyPairSync('ed25519'),
+      generateKeyPairSync('ed448'),
+      generateKeyPairSync('ec', { namedCurve: 'secp256k1' }),
+      generateKeyPairSync('ec', { namedCurve: 'secp521r1' }),
+    ];
+    for (const { publicKey } of keys) {
+      const ours = keyInfo(readOne(publicKey.export({ type: 'spki', format: 'der' })));
+      expect(ours.type).toBe(publicKey.asymmetricKeyType);
+      expect(ours.bits).toBe(publicKey.asymmetricKeyDetails?.modulusLength);
+      expect(ours.curve).toBe(publicKey.asymmetricKeyDetails?.namedCurve);
+    }
   });
 
   it('version, names, validity, signature algorithms and every extension', () => {
