@@ -30,7 +30,11 @@ export { createCa, loadCa, listCas, type CertificateAuthority } from './tls/ca.j
 export { issueCertificate, signRequest } from './tls/issue.js';
 export { createRequest } from './tls/csr.js';
 export { inspectBytes, type CertificateInfo, type RequestInfo } from './tls/inspect.js';
-export { checkExpiry, overallStatus, parseThreshold, type CheckResult, type CheckStatus } from './tls/check.js';
+export { checkExpiry, overallStatus, parseThreshold, type CheckResult, type CheckStatus, type OcspResult } from './tls/check.js';
+export { validateChain, verifyServer, matchesHost, Cert, TrustStore, parseCertificates, type TrustError, type TrustRule, type Verdict, type ServerVerdict } from './tls/validate.js';
+export { loadTrustStore } from './tls/roots.js';
+export { fetchChain, parseEndpoint, type Endpoint, type PeerChain } from './tls/remote.js';
+export { checkOcsp, type OcspStatus } from './tls/ocsp.js';
 export { toPkcs12, fromPkcs12 } from './tls/p12.js';
 export { changeTrust } from './tls/trust.js';
 export { generateKey, readPrivateKey, parsePublicKeyLine, publicKeyLine, fingerprintSha256, fingerprintMd5, randomArt, type PublicKey } from './ssh/keys.js';

@@ -6,20 +6,20 @@
  * Why not a library: pkijs's CertificateChainValidationEngine ignores pathLenConstraint, EKU and
  * unknown critical extensions on leaves, and takes the last certificate given as the leaf; OpenSSL's
  * verifier is not reachable from Node without a handshake (which needs the leaf's private key). So
- * the parts with mature implementations come from OpenSSL through Node — signatures
- * (`X509Certificate.verify`), host names and IPs (`checkHost` with RFC 6125 flags, `checkIP`) — and
- * the rest is written here and checked against `openssl verify -x509_strict -purpose sslserver` on
- * the corpus in fixtures/tls/ (test/integration/tls-validate.test.ts). Where keysmith is stricter
- * than OpenSSL (SAN required, no partial wildcards) the rule is cited beside the check.
+ * the parts with mature implementations come from OpenSSL through Node — certificate parsing,
+ * signatures (`X509Certificate.verify`), host names and IPs (`checkHost` with RFC 6125 flags,
+ * `checkIP`) — and the rest is written here (with cert.ts, name-constraints.ts and der.ts) and checked
+ * against `openssl verify -x509_strict -purpose sslserver -policy_check -policy anyPolicy` and a real
+ * OpenSSL handshake on the corpus in fixtures/tls/ (test/integration/tls-validate.test.ts). Where
+ * keysmith is stricter than OpenSSL (SAN required, no partial or public-suffix wildcards, weak keys
+ * and SHA-1) the rule is cited beside the check.
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  authorityKeyId, basicConstraints, bitString, canonicalName, canonicalRdn, certificateFields, certificatePolicies, children, inhibitAnyPolicy,
-  keyInfo, nameAttributes, octetString, oid, oidSequence, policyConstraints, readOne, sequence, stringValue, TAG as DER_TAG, validity, wellFormed,
-  type Attribute, type CertificateFields, type Tlv,
-} from './der.js';
-import { pemCertificates } from './pem.js';
+import { Cert, KU, OID, TrustStore } from './cert.js';
+import { children, readOne, sequence, TAG, wellFormed } from './der.js';
+import { constrainedNames, NameSyntaxError, violates, type RawName } from './name-constraints.js';
+
+export { Cert, TrustStore, parseCertificates } from './cert.js';
 
 /** The rule a chain breaks: stable codes, documented in the README. */
 export type TrustRule =
@@ -56,26 +56,6 @@ export interface Verdict {
   path: Cert[];
 }
 
-const OID = {
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectAltName: '2.5.29.17',
-  nameConstraints: '2.5.29.30',
-  authorityKeyId: '2.5.29.35',
-  subjectKeyId: '2.5.29.14',
-  certificatePolicies: '2.5.29.32',
-  policyMappings: '2.5.29.33',
-  policyConstraints: '2.5.29.36',
-  inhibitAnyPolicy: '2.5.29.54',
-  anyPolicy: '2.5.29.32.0',
-  crlDistributionPoints: '2.5.29.31',
-  nsCertType: '2.16.840.1.113730.1.1',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  emailAddress: '1.2.840.113549.1.9.1',
-  commonName: '2.5.4.3',
-} as const;
-
 /**
  * Extensions whose meaning keysmith processes, the same list as OpenSSL's X509_supported_extension:
  * anything else marked critical makes the certificate unusable (RFC 5280 §4.2) — key identifiers,
@@ -91,407 +71,6 @@ const UNDERSTOOD = new Set<string>([
  * makes the certificate invalid. AIA and issuerAltName it leaves alone, and so does keysmith.
  */
 const DECODED_BY_OPENSSL = new Set<string>([...UNDERSTOOD, OID.authorityKeyId, OID.subjectKeyId, OID.crlDistributionPoints]);
-
-/**
- * The signature algorithms keysmith accepts on a certificate: SHA-2 with RSA, ECDSA or DSA, and
- * EdDSA. An allow-list, so that MD5, SHA-1 and their many OIDs (PKCS#1, OIW, X9.57) all fail.
- */
-const STRONG_SIGNATURES = new Set([
-  '1.2.840.113549.1.1.11', '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13', '1.2.840.113549.1.1.14', // sha256/384/512/224WithRSAEncryption
-  '1.2.840.10045.4.3.1', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.4', // ecdsa-with-SHA224/256/384/512
-  '2.16.840.1.101.3.4.3.1', '2.16.840.1.101.3.4.3.2', // dsa-with-sha224/256
-  '1.3.101.112', '1.3.101.113', // Ed25519, Ed448
-]);
-const RSASSA_PSS = '1.2.840.113549.1.1.10';
-/** SHA-224, SHA-256, SHA-384, SHA-512: the hashes RSA-PSS may name. */
-const STRONG_HASHES = new Set(['2.16.840.1.101.3.4.2.4', '2.16.840.1.101.3.4.2.1', '2.16.840.1.101.3.4.2.2', '2.16.840.1.101.3.4.2.3']);
-
-/** The curves CA/B BR §6.1.5 allows; Ed25519 and Ed448 are allowed too (OpenSSL accepts them, keysmith issues them). */
-const STRONG_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
-
-/** KeyUsage bits as DER numbers them (bit 0 is the most significant bit of the first byte). */
-const KU = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
-
-/** A general name as it stands in DER: its CHOICE tag and its content bytes. */
-interface RawName {
-  tag: number;
-  bytes: Uint8Array;
-}
-const NAME = { email: 1, dns: 2, directory: 4, uri: 6, ip: 7 } as const;
-const TAG_SEQUENCE = DER_TAG.sequence;
-
-/** One certificate: parsed by OpenSSL (through Node), its fields located by a DER walk, its extensions decoded by @peculiar/asn1-x509 when asked. */
-export class Cert {
-  readonly node: X509Certificate;
-  readonly der: Buffer;
-  readonly fingerprint: string;
-  readonly #fields: CertificateFields;
-  readonly #memo = new Map<string, unknown>();
-
-  /** The subject and issuer in canonical form (as OpenSSL compares names); see {@link nameError}. */
-  readonly subjectKey: string;
-  readonly issuerKey: string;
-  /** Why the subject or issuer is not a DER Name, if it is not: such a certificate chains to nothing. */
-  readonly nameError: string | undefined;
-
-  /** Throws when OpenSSL cannot parse `der` as a certificate. */
-  constructor(der: Uint8Array | X509Certificate) {
-    this.node = der instanceof X509Certificate ? der : new X509Certificate(der);
-    this.der = this.node.raw;
-    this.fingerprint = this.node.fingerprint256;
-    this.#fields = certificateFields(this.der);
-    try {
-      this.subjectKey = canonicalName(this.#fields.subject);
-      this.issuerKey = canonicalName(this.#fields.issuer);
-    } catch (err) {
-      this.nameError = (err as Error).message;
-      this.subjectKey = `!subject ${this.fingerprint}`;
-      this.issuerKey = `!issuer ${this.fingerprint}`;
-    }
-  }
-
-  /** Computes a derived value once. */
-  #once<T>(key: string, make: () => T): T {
-    if (!this.#memo.has(key)) this.#memo.set(key, make());
-    return this.#memo.get(key) as T;
-  }
-  get subject(): string {
-    return this.node.subject ?? '';
-  }
-  get issuer(): string {
-    return this.node.issuer ?? '';
-  }
-  /** The subject for people: one line, `(empty subject)` rather than nothing. */
-  get label(): string {
-    return this.subject.split('\n').join(', ') || '(empty subject)';
-  }
-  get emptySubject(): boolean {
-    return this.#fields.subject.content.length === 0;
-  }
-  get emptyIssuer(): boolean {
-    return this.#fields.issuer.content.length === 0;
-  }
-  /** The subject's RDNs (when {@link nameError} is unset). */
-  get subjectRdns(): Attribute[][] {
-    return this.#once('subjectRdns', () => nameAttributes(this.#fields.subject));
-  }
-  get subjectDer(): Uint8Array {
-    return this.#fields.subject.bytes;
-  }
-  get #validity(): { notBefore: Date; notAfter: Date } {
-    return this.#once('validity', () => validity(this.#fields.validity));
-  }
-  get notBefore(): Date {
-    return this.#validity.notBefore;
-  }
-  get notAfter(): Date {
-    return this.#validity.notAfter;
-  }
-  get version(): number {
-    return this.#fields.version;
-  }
-  /** The OID of the algorithm the issuer signed with. */
-  get signatureAlgorithm(): string {
-    return this.#once('sigalg', () => {
-      const id = sequence(this.#fields.outerSignature)[0];
-      if (id?.tag !== DER_TAG.oid) throw new Error('DER: bad signature algorithm');
-      return oid(id.content);
-    });
-  }
-  /** Why the issuer's signature algorithm is too weak to trust, or null. */
-  get weakSignature(): string | null {
-    return this.#once('weakSignature', () => {
-      const algorithm = this.signatureAlgorithm;
-      if (STRONG_SIGNATURES.has(algorithm)) return null;
-      if (algorithm !== RSASSA_PSS) return `signed with ${algorithm}, not a SHA-2 or EdDSA signature`;
-      // RSASSA-PSS-params: [0] EXPLICIT hashAlgorithm, SHA-1 when absent (RFC 4055 §3.1).
-      const params = sequence(this.#fields.outerSignature)[1];
-      const hash = params?.tag === DER_TAG.sequence ? children(params).find((p) => p.tag === 0xa0) : undefined;
-      const hashId = hash ? sequence(hash.content)[0] : undefined;
-      const hashOid = hashId?.tag === DER_TAG.oid ? oid(hashId.content) : 'SHA-1 (the default)';
-      return STRONG_HASHES.has(hashOid) ? null : `signed with RSA-PSS over ${hashOid}, not SHA-2`;
-    });
-  }
-  /** Why the public key is too weak to trust, or null. */
-  get weakKey(): string | null {
-    return this.#once('weakKey', () => {
-      const key = keyInfo(this.#fields.spki);
-      if ((key.type === 'rsa' || key.type === 'rsa-pss' || key.type === 'dsa') && key.bits !== undefined && key.bits < 2048) return `a ${key.bits}-bit ${key.type.toUpperCase()} key`;
-      if (key.type === 'ec' && !STRONG_CURVES.has(key.curve ?? '')) return `an EC key on ${key.curve ?? 'explicit parameters'}`;
-      return null;
-    });
-  }
-  /** The public key, made once (it checks the signature of every certificate this one issued). */
-  get publicKey(): KeyObject {
-    return this.#once('publicKey', () => this.node.publicKey);
-  }
-  /** Whether the signature algorithm is the same inside and outside the signed part. */
-  get signatureAlgorithmsMatch(): boolean {
-    return Buffer.from(this.#fields.innerSignature).equals(this.#fields.outerSignature);
-  }
-  get extensions(): CertificateFields['extensions'] {
-    return this.#fields.extensions;
-  }
-  extension(oid: string): CertificateFields['extensions'][number] | undefined {
-    return this.extensions.find((e) => e.extnID === oid);
-  }
-  /** An extension's value decoded by `decode`, once; undefined when the extension is absent. */
-  #decoded<T>(oid: string, decode: (value: Uint8Array) => T): T | undefined {
-    return this.#once(oid, () => {
-      const e = this.extension(oid);
-      return e ? decode(e.value) : undefined;
-    });
-  }
-  get basicConstraints(): { cA: boolean; pathLenConstraint?: number } | undefined {
-    return this.#decoded(OID.basicConstraints, basicConstraints);
-  }
-  get isCa(): boolean {
-    return this.version === 3 && this.basicConstraints?.cA === true;
-  }
-  /** The keyUsage bits (DER bit numbers), or null when the extension is absent (any use allowed). */
-  get keyUsage(): Set<number> | null {
-    return this.#decoded(OID.keyUsage, bitString) ?? null;
-  }
-  get extKeyUsage(): string[] | null {
-    return this.#decoded(OID.extKeyUsage, oidSequence) ?? null;
-  }
-  get policies(): string[] | undefined {
-    return this.#decoded(OID.certificatePolicies, certificatePolicies);
-  }
-  get policyConstraints(): { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } | undefined {
-    return this.#decoded(OID.policyConstraints, policyConstraints);
-  }
-  get inhibitAnyPolicy(): number | undefined {
-    return this.#decoded(OID.inhibitAnyPolicy, inhibitAnyPolicy);
-  }
-  get subjectAltNames(): RawName[] | null {
-    return this.#once('san', () => {
-      const e = this.extension(OID.subjectAltName);
-      return e ? generalNames(e.value) : null;
-    });
-  }
-  get nameConstraints(): Constraints | null {
-    return this.#once('nc', () => {
-      const e = this.extension(OID.nameConstraints);
-      return e ? parseNameConstraints(e) : null;
-    });
-  }
-  get selfIssued(): boolean {
-    return this.subjectKey === this.issuerKey;
-  }
-  get subjectKeyId(): string | undefined {
-    return this.#decoded(OID.subjectKeyId, (v) => Buffer.from(octetString(v)).toString('hex'));
-  }
-  get authorityKeyId(): string | undefined {
-    return this.#decoded(OID.authorityKeyId, (v) => {
-      const id = authorityKeyId(v);
-      return id && Buffer.from(id).toString('hex');
-    });
-  }
-  get nsCertType(): Set<number> | undefined {
-    return this.#decoded(OID.nsCertType, bitString);
-  }
-}
-
-/** Reads a GeneralNames (a SAN, or a subtree list), keeping each name's exact bytes. */
-function generalNames(der: Uint8Array): RawName[] {
-  return sequence(der).map(rawName);
-}
-
-function rawName(el: Tlv): RawName {
-  if ((el.tag & 0xc0) !== 0x80) throw new Error('a general name must be context-tagged');
-  const tag = el.tag & 0x1f;
-  // otherName, x400Address, directoryName and ediPartyName are constructed; the rest are strings
-  // or bytes, which DER encodes primitive (X.690 §10.2): a constructed dNSName is not DER.
-  if (Boolean(el.tag & 0x20) !== [0, 3, 4, 5].includes(tag)) throw new Error(`DER: general name [${tag}] wrongly ${el.tag & 0x20 ? 'constructed' : 'primitive'}`);
-  // directoryName is [4] EXPLICIT Name: keep the inner Name's DER.
-  if (tag === NAME.directory) return { tag, bytes: readOne(el.content).bytes };
-  return { tag, bytes: el.content };
-}
-
-interface Constraints {
-  permitted: RawName[];
-  excluded: RawName[];
-}
-
-function parseNameConstraints(e: { value: Uint8Array }): Constraints {
-  const out: Constraints = { permitted: [], excluded: [] };
-  for (const part of sequence(e.value)) {
-    const list = part.tag === 0xa0 ? out.permitted : part.tag === 0xa1 ? out.excluded : null;
-    if (!list) throw new Error('nameConstraints: unexpected field');
-    for (const subtree of children(part)) {
-      if (subtree.tag !== TAG_SEQUENCE) throw new Error('nameConstraints: a subtree is a SEQUENCE');
-      const fields = children(subtree);
-      // minimum must be 0 and maximum absent (RFC 5280 §4.2.1.10); OpenSSL refuses anything else.
-      if (fields.length !== 1) throw new Error('nameConstraints: minimum/maximum are not allowed');
-      list.push(rawName(fields[0]!));
-    }
-  }
-  return out;
-}
-
-const ascii = (b: Uint8Array) => Buffer.from(b).toString('latin1');
-const lower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-
-/** RFC 5280 §4.2.1.10 dNSName: the name is the constraint, or the constraint with labels added on the left. */
-function dnsWithin(name: string, base: string): boolean {
-  const [n, b] = [lower(name), lower(base)];
-  if (b === '') return true;
-  if (n.length < b.length || !n.endsWith(b)) return false;
-  return n.length === b.length || b.startsWith('.') || n[n.length - b.length - 1] === '.';
-}
-
-/**
- * rfc822Name, as OpenSSL's nc_email: a mailbox (`user@host`), every mailbox at a host (`host` or
- * `@host`), or at every host below a domain (`.domain`). Local parts compare case-insensitively.
- */
-function emailWithin(mailbox: string, base: string): boolean | null {
-  const at = mailbox.indexOf('@');
-  if (at < 0) return null;
-  const host = lower(mailbox.slice(at + 1));
-  const baseAt = base.indexOf('@');
-  if (baseAt < 0 && base.startsWith('.')) return host.length > base.length - 1 && host.endsWith(lower(base));
-  if (baseAt > 0 && lower(base.slice(0, baseAt)) !== lower(mailbox.slice(0, at))) return false;
-  return host === lower(base.slice(baseAt + 1));
-}
-
-/**
- * uniformResourceIdentifier, as OpenSSL's nc_uri: the host is what follows `://` up to the first `:`
- * (or else `/`) — not a WHATWG parse, which would see `good.test` in `https://good.test?.evil.test`.
- */
-function uriWithin(uri: string, base: string): boolean | null {
-  const start = uri.indexOf('://');
-  if (start < 0) return null;
-  const rest = uri.slice(start + 3);
-  const colon = rest.indexOf(':');
-  const end = colon >= 0 ? colon : rest.indexOf('/');
-  const host = lower(end >= 0 ? rest.slice(0, end) : rest);
-  if (!host) return null;
-  return base.startsWith('.') ? host.length > base.length && host.endsWith(lower(base)) : host === lower(base);
-}
-
-function ipWithin(ip: Uint8Array, base: Uint8Array): boolean {
-  if (base.length !== ip.length * 2) return false;
-  for (let i = 0; i < ip.length; i++) if ((ip[i]! & base[ip.length + i]!) !== (base[i]! & base[ip.length + i]!)) return false;
-  return true;
-}
-
-/** directoryName: the constraint's RDNs are the first RDNs of the name, compared in canonical form. */
-function dnWithin(name: Uint8Array, base: Uint8Array): boolean {
-  const [n, b] = [name, base].map((der) => nameAttributes(readOne(der)).map(canonicalRdn));
-  return b!.length <= n!.length && b!.every((rdn, i) => rdn === n![i]);
-}
-
-/** Whether `name` (of the constraint's type) lies within `base`; null when the type is not one we can match. */
-function within(name: RawName, base: RawName): boolean | null {
-  switch (base.tag) {
-    case NAME.dns:
-      return dnsWithin(ascii(name.bytes), ascii(base.bytes));
-    case NAME.email:
-      return emailWithin(ascii(name.bytes), ascii(base.bytes));
-    case NAME.uri:
-      return uriWithin(ascii(name.bytes), ascii(base.bytes));
-    case NAME.ip:
-      return ipWithin(name.bytes, base.bytes);
-    case NAME.directory:
-      return dnWithin(name.bytes, base.bytes);
-    default:
-      return null;
-  }
-}
-
-/** The names of `cert` that name constraints apply to (RFC 5280 §6.1.3 (b), (c)). */
-function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
-  const names: RawName[] = [];
-  if (!cert.emptySubject) names.push({ tag: NAME.directory, bytes: cert.subjectDer });
-  const sans = cert.subjectAltNames ?? [];
-  names.push(...sans);
-  const attrs = cert.subjectRdns.flat();
-  // Email addresses in the subject are rfc822Names too (RFC 5280 §4.2.1.10); an emailAddress is an
-  // IA5String, and OpenSSL refuses to judge any other (unsupported name syntax).
-  for (const a of attrs) {
-    if (a.type !== OID.emailAddress) continue;
-    if (a.tag !== 0x16) throw new NameSyntaxError('an emailAddress in the subject that is not an IA5String');
-    names.push({ tag: NAME.email, bytes: a.value });
-  }
-  // As OpenSSL does: a leaf with no DNS SAN has its host-name-like CNs checked as dNSNames.
-  if (leaf && !sans.some((n) => n.tag === NAME.dns)) {
-    for (const a of attrs) {
-      const text = a.type === OID.commonName ? stringValue(a.tag, a.value) : null;
-      if (text !== null && /^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(text)) names.push({ tag: NAME.dns, bytes: Buffer.from(text, 'latin1') });
-    }
-  }
-  return names;
-}
-
-const TYPE_NAMES: Record<number, string> = { 1: 'email', 2: 'DNS', 4: 'directory name', 6: 'URI', 7: 'IP' };
-function show(name: RawName): string {
-  if (name.tag === NAME.ip) return `IP ${name.bytes.length === 4 ? [...name.bytes].join('.') : Buffer.from(name.bytes).toString('hex')}`;
-  if (name.tag === NAME.directory) return `directory name ${nameAttributes(readOne(name.bytes)).map(canonicalRdn).join(', ')}`;
-  return `${TYPE_NAMES[name.tag] ?? `name type ${name.tag}`} ${JSON.stringify(ascii(name.bytes))}`;
-}
-
-/** A name the constraints cannot be checked against: the path is refused, as OpenSSL refuses it. */
-class NameSyntaxError extends Error {}
-
-/**
- * A wildcard DNS name `*.X` also names every `Y.X`: it breaks an excluded subtree `Y.X` though the
- * string `*.X` is outside it. OpenSSL misses this; BoringSSL and Chromium refuse it.
- */
-function wildcardReaches(name: RawName, excluded: RawName): boolean {
-  if (name.tag !== NAME.dns || excluded.tag !== NAME.dns) return false;
-  const n = ascii(name.bytes);
-  if (!n.startsWith('*.')) return false;
-  const base = lower(ascii(excluded.bytes).replace(/^\./, ''));
-  return base.endsWith(lower(n.slice(1))) && !base.slice(0, base.length - n.length + 1).includes('.');
-}
-
-/** Checks one name against one CA's constraints; returns why it fails, or null. */
-function violates(name: RawName, c: Constraints): string | null {
-  const sameType = (s: RawName) => s.tag === name.tag;
-  const permitted = c.permitted.filter(sameType);
-  if (permitted.length > 0) {
-    const results = permitted.map((p) => within(name, p));
-    if (results.some((r) => r === null)) return `cannot check ${show(name)} against its permitted subtrees`;
-    if (!results.includes(true)) return `${show(name)} is outside the permitted subtrees`;
-  }
-  for (const e of c.excluded.filter(sameType)) {
-    const r = within(name, e) || wildcardReaches(name, e);
-    if (r === null) return `cannot check ${show(name)} against its excluded subtrees`;
-    if (r) return `${show(name)} is in an excluded subtree`;
-  }
-  return null;
-}
-
-/** Trusted roots, indexed by subject so that finding an issuer is one lookup. */
-export class TrustStore {
-  readonly #bySubject = new Map<string, Cert[]>();
-  readonly #fingerprints = new Set<string>();
-
-  /** From PEM or DER certificates; ones that do not parse are passed over (OS bundles hold odd entries). */
-  constructor(certificates: Iterable<string | Uint8Array>) {
-    for (const pemOrDer of certificates) {
-      let cert: Cert;
-      try {
-        cert = new Cert(typeof pemOrDer === 'string' ? new X509Certificate(pemOrDer) : pemOrDer);
-      } catch {
-        continue;
-      }
-      if (this.#fingerprints.has(cert.fingerprint)) continue;
-      this.#fingerprints.add(cert.fingerprint);
-      this.#bySubject.set(cert.subjectKey, [...(this.#bySubject.get(cert.subjectKey) ?? []), cert]);
-    }
-  }
-  get size(): number {
-    return this.#fingerprints.size;
-  }
-  has(cert: Cert): boolean {
-    return this.#fingerprints.has(cert.fingerprint);
-  }
-  issuersOf(cert: Cert): Cert[] {
-    return this.#bySubject.get(cert.issuerKey) ?? [];
-  }
-}
 
 export interface ValidateOptions {
   /** The time to check validity at. */
@@ -694,7 +273,7 @@ function checkShapes(cert: Cert): void {
   if (!crldp) return;
   // CRLDistributionPoints ::= SEQUENCE OF DistributionPoint { [0] name, [1] reasons, [2] cRLIssuer }, all optional
   for (const dp of sequence(crldp.value)) {
-    if (dp.tag !== TAG_SEQUENCE || children(dp).some((f) => ![0xa0, 0x81, 0xa2].includes(f.tag))) throw new Error('DER: bad cRLDistributionPoints');
+    if (dp.tag !== TAG.sequence || children(dp).some((f) => ![0xa0, 0x81, 0xa2].includes(f.tag))) throw new Error('DER: bad cRLDistributionPoints');
   }
 }
 
@@ -819,7 +398,7 @@ export async function matchesHost(leaf: Cert, host: string): Promise<boolean> {
   if (isIP(name)) return leaf.node.checkIP(name) !== undefined;
   const matched = leaf.node.checkHost(name, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false });
   if (matched === undefined || !matched.startsWith('*.')) return matched !== undefined;
-  const base = lower(matched.slice(2));
+  const base = matched.slice(2).toLowerCase();
   const { getPublicSuffix } = await import('tldts');
   if (getPublicSuffix(base, { allowPrivateDomains: false }) !== base) return true;
   // The wildcard is not allowed; the host may still be named exactly.
@@ -841,22 +420,4 @@ export interface ServerVerdict {
 export async function verifyServer(certs: Cert[], store: TrustStore, options: { at: Date; host?: string | null }): Promise<ServerVerdict> {
   const { trusted, trustError, path } = validateChain(certs, store, { at: options.at });
   return { trusted, trustError, hostnameMatch: options.host ? await matchesHost(certs[0]!, options.host) : null, path };
-}
-
-/**
- * Reads the certificates of a PEM bundle (garbage between blocks ignored) or one DER certificate.
- * `cache` shares certificates met before (the same intermediate in many files is parsed once).
- */
-export function parseCertificates(bytes: Uint8Array, cache?: Map<string, Cert>): Cert[] {
-  const text = Buffer.from(bytes).toString('latin1');
-  const bodies = pemCertificates(text);
-  if (bodies.length === 0) return text.includes('-----BEGIN') ? [] : [new Cert(bytes)];
-  return bodies.map((base64) => {
-    let cert = cache?.get(base64);
-    if (!cert) {
-      cert = new Cert(Buffer.from(base64, 'base64'));
-      cache?.set(base64, cert);
-    }
-    return cert;
-  });
 }
