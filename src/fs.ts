@@ -141,14 +141,34 @@ async function isStale(lockPath: string): Promise<boolean> {
 }
 
 /** Reads a file a user named, with errors a user understands. */
-export async function readUserFile(path: string): Promise<Buffer> {
+export async function readUserFile(path: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
   try {
-    return await readFile(path);
+    if (options.maxBytes === undefined) return await readFile(path);
+    return await readCapped(path, options.maxBytes);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`${path}: no such file`, undefined, 'ERR_FILE_NOT_FOUND');
     if (code === 'EISDIR') throw new UsageError(`${path} is a folder, not a file`);
     throw new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Reads at most `maxBytes` (a device such as /dev/zero never ends; a pipe from <(…) is fine). */
+async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, null);
+      if (bytesRead === 0) return Buffer.concat(chunks);
+      size += bytesRead;
+      if (size > maxBytes) throw new UsageError(`${path}: larger than ${Math.round(maxBytes / 1024 / 1024)} MiB`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
   }
 }
 

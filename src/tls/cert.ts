@@ -6,7 +6,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import {
   authorityKeyId, basicConstraints, bitString, canonicalName, certificateFields, certificatePolicies, children, inhibitAnyPolicy,
-  keyInfo, nameAttributes, octetString, oid, oidSequence, policyConstraints, sequence, TAG, validity,
+  keyInfo, nameAttributes, octetString, oid, oidSequence, policyConstraints, policyMappings, readOne, sequence, TAG, validity,
   type Attribute, type CertificateFields,
 } from './der.js';
 import { generalNames, parseNameConstraints, type Constraints, type RawName } from './name-constraints.js';
@@ -68,6 +68,8 @@ export class Cert {
 
   /** Throws when OpenSSL cannot parse `der` as a certificate. */
   constructor(der: Uint8Array | X509Certificate) {
+    // DER only: X509Certificate would also take PEM text, and a PEM inside a PEM is not a certificate.
+    if (!(der instanceof X509Certificate) && readOne(der).tag !== TAG.sequence) throw new Error('DER: not a certificate');
     this.node = der instanceof X509Certificate ? der : new X509Certificate(der);
     this.der = this.node.raw;
     this.fingerprint = this.node.fingerprint256;
@@ -97,11 +99,12 @@ export class Cert {
   get label(): string {
     return this.subject.split('\n').join(', ') || '(empty subject)';
   }
+  /** No attribute at all (OpenSSL counts entries: a Name of empty RDNs is empty too). */
   get emptySubject(): boolean {
-    return this.#fields.subject.content.length === 0;
+    return this.#once('emptySubject', () => nameAttributes(this.#fields.subject).every((rdn) => rdn.length === 0));
   }
   get emptyIssuer(): boolean {
-    return this.#fields.issuer.content.length === 0;
+    return this.#once('emptyIssuer', () => nameAttributes(this.#fields.issuer).every((rdn) => rdn.length === 0));
   }
   /** The subject's RDNs (when {@link nameError} is unset). */
   get subjectRdns(): Attribute[][] {
@@ -148,7 +151,11 @@ export class Cert {
   get weakKey(): string | null {
     return this.#once('weakKey', () => {
       const key = keyInfo(this.#fields.spki);
-      if ((key.type === 'rsa' || key.type === 'rsa-pss' || key.type === 'dsa') && key.bits !== undefined && key.bits < 2048) return `a ${key.bits}-bit ${key.type.toUpperCase()} key`;
+      if (key.type === 'other') return 'a key of a type keysmith does not know';
+      if (key.type === 'rsa' || key.type === 'rsa-pss' || key.type === 'dsa') {
+        if (key.bits === undefined) return `a ${key.type.toUpperCase()} key of unknown size`;
+        if (key.bits < 2048) return `a ${key.bits}-bit ${key.type.toUpperCase()} key`;
+      }
       if (key.type === 'ec' && !STRONG_CURVES.has(key.curve ?? '')) return `an EC key on ${key.curve ?? 'explicit parameters'}`;
       return null;
     });
@@ -192,6 +199,9 @@ export class Cert {
   }
   get policyConstraints(): { requireExplicitPolicy?: number; inhibitPolicyMapping?: number } | undefined {
     return this.#decoded(OID.policyConstraints, policyConstraints);
+  }
+  get policyMappings(): Array<[string, string]> | undefined {
+    return this.#decoded(OID.policyMappings, policyMappings);
   }
   get inhibitAnyPolicy(): number | undefined {
     return this.#decoded(OID.inhibitAnyPolicy, inhibitAnyPolicy);

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { parseDuration } from '../duration.js';
 import { KeysmithError, UsageError } from '../errors.js';
+import { MAX_PEM_BYTES } from './pem.js';
 import { fetchChain, parseEndpoint } from './remote.js';
 import type { OcspStatus } from './ocsp.js';
 import type { Cert as CertType, ServerVerdict, TrustError } from './validate.js';
@@ -130,8 +131,7 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp && 'message' in ocsp ? ` (OCSP not checked: ${ocsp.message})` : ''}`);
 }
 
-/** The largest file read as a certificate bundle (the whole Mozilla root store is 0.2 MiB). */
-const MAX_FILE = 16 * 1024 * 1024;
+const MAX_FILE = MAX_PEM_BYTES;
 
 /**
  * A certificate file's bytes, or why it is not read: a FIFO would never end and /dev/zero never stop,

@@ -211,13 +211,47 @@ function smallInteger(tlv: Tlv): number {
 /** certificatePolicies (RFC 5280 §4.2.1.4): the policy identifiers, qualifiers left aside. */
 export function certificatePolicies(value: Uint8Array): string[] {
   const ids = sequence(value).map((info) => {
-    const id = info.tag === TAG.sequence ? children(info)[0] : undefined;
-    if (id?.tag !== TAG.oid) throw new Error('DER: bad PolicyInformation');
+    const [id, qualifiers, extra] = info.tag === TAG.sequence ? children(info) : [];
+    if (id?.tag !== TAG.oid || extra || (qualifiers && qualifiers.tag !== TAG.sequence)) throw new Error('DER: bad PolicyInformation');
+    for (const q of qualifiers ? children(qualifiers) : []) policyQualifier(q);
     return oid(id.content);
   });
   // RFC 5280 §4.2.1.4: a policy identifier MUST NOT appear more than once.
   if (new Set(ids).size !== ids.length) throw new Error('certificatePolicies names a policy twice');
   return ids;
+}
+
+/** DisplayText ::= CHOICE { IA5String, VisibleString, BMPString, UTF8String } */
+const DISPLAY_TEXT = new Set([0x16, 0x1a, 0x1e, 0x0c]);
+
+/** A PolicyQualifierInfo: a CPS pointer is an IA5String, a user notice { noticeRef, explicitText } (RFC 5280 §4.2.1.4). */
+function policyQualifier(q: Tlv): void {
+  const [id, value, extra] = q.tag === TAG.sequence ? children(q) : [];
+  if (id?.tag !== TAG.oid || !value || extra) throw new Error('DER: bad PolicyQualifierInfo');
+  const kind = oid(id.content);
+  if (kind === '1.3.6.1.5.5.7.2.1' && value.tag !== 0x16) throw new Error('a CPS qualifier that is not an IA5String');
+  if (kind !== '1.3.6.1.5.5.7.2.2') return;
+  if (value.tag !== TAG.sequence) throw new Error('a user notice that is not a SEQUENCE');
+  const parts = children(value);
+  let at = 0;
+  if (parts[at]?.tag === TAG.sequence) {
+    const [organization, numbers, more] = children(parts[at++]!);
+    if (!organization || !DISPLAY_TEXT.has(organization.tag) || numbers?.tag !== TAG.sequence || more) throw new Error('a bad noticeRef');
+    if (children(numbers).some((n) => n.tag !== TAG.integer)) throw new Error('a bad noticeRef');
+  }
+  if (parts[at] && DISPLAY_TEXT.has(parts[at]!.tag)) at++;
+  if (at !== parts.length) throw new Error('a bad user notice');
+}
+
+/** policyMappings (RFC 5280 §4.2.1.5): pairs of policies, never anyPolicy on either side. */
+export function policyMappings(value: Uint8Array): Array<[string, string]> {
+  return sequence(value).map((pair) => {
+    const [from, to, extra] = pair.tag === TAG.sequence ? children(pair) : [];
+    if (from?.tag !== TAG.oid || to?.tag !== TAG.oid || extra) throw new Error('DER: bad policyMappings');
+    const mapping: [string, string] = [oid(from.content), oid(to.content)];
+    if (mapping.includes('2.5.29.32.0')) throw new Error('a policy mapped to or from anyPolicy');
+    return mapping;
+  });
 }
 
 /** policyConstraints (RFC 5280 §4.2.1.11): SEQUENCE { [0] requireExplicitPolicy, [1] inhibitPolicyMapping }, both optional. */
@@ -308,9 +342,16 @@ export function canonicalRdn(rdn: Attribute[]): string {
     .join('+');
 }
 
+/** A Name's RDNs in canonical form; empty RDNs are dropped, as OpenSSL's canonical encoding drops them. */
+export function canonicalRdns(name: Tlv): string[] {
+  return nameAttributes(name)
+    .filter((rdn) => rdn.length > 0)
+    .map(canonicalRdn);
+}
+
 /** A whole Name in canonical form, for matching issuers to subjects. */
 export function canonicalName(name: Tlv): string {
-  return nameAttributes(name).map(canonicalRdn).join(',');
+  return canonicalRdns(name).join(',');
 }
 
 /** Throws unless the element, and every element inside a constructed one, is well-formed DER. */
@@ -321,9 +362,11 @@ export function wellFormed(tlv: Tlv, depth = 0): void {
 
 const KEY_TYPES: Record<string, KeyInfo['type']> = {
   '1.2.840.113549.1.1.1': 'rsa',
+  '2.5.8.1.1': 'rsa', // X.500's id-ea-rsa, which OpenSSL also reads as RSA
   '1.2.840.113549.1.1.10': 'rsa-pss',
   '1.2.840.10045.2.1': 'ec',
   '1.2.840.10040.4.1': 'dsa',
+  '1.3.14.3.2.12': 'dsa', // OIW's DSA
   '1.3.101.112': 'ed25519',
   '1.3.101.113': 'ed448',
 };

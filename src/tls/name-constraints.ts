@@ -3,7 +3,7 @@
  * each name type: DNS, email, URI, IP and directory names, permitted and excluded. Names are kept as
  * the exact bytes the certificate holds; directory names are compared in canonical form.
  */
-import { canonicalRdn, children, nameAttributes, readOne, sequence, stringValue, TAG, type Tlv } from './der.js';
+import { canonicalRdns, children, readOne, sequence, stringValue, TAG, type Tlv } from './der.js';
 import type { Cert } from './cert.js';
 
 const OID = { emailAddress: '1.2.840.113549.1.9.1', commonName: '2.5.4.3' } as const;
@@ -100,7 +100,7 @@ function ipWithin(ip: Uint8Array, base: Uint8Array): boolean {
 
 /** directoryName: the constraint's RDNs are the first RDNs of the name, compared in canonical form. */
 function dnWithin(name: Uint8Array, base: Uint8Array): boolean {
-  const [n, b] = [name, base].map((der) => nameAttributes(readOne(der)).map(canonicalRdn));
+  const [n, b] = [name, base].map((der) => canonicalRdns(readOne(der)));
   return b!.length <= n!.length && b!.every((rdn, i) => rdn === n![i]);
 }
 
@@ -139,8 +139,12 @@ export function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
   // As OpenSSL does: a leaf with no DNS SAN has its host-name-like CNs checked as dNSNames.
   if (leaf && !sans.some((n) => n.tag === NAME.dns)) {
     for (const a of attrs) {
-      const text = a.type === OID.commonName ? stringValue(a.tag, a.value) : null;
-      if (text !== null && /^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(text)) names.push({ tag: NAME.dns, bytes: Buffer.from(text, 'latin1') });
+      let text = a.type === OID.commonName ? stringValue(a.tag, a.value) : null;
+      if (text === null) continue;
+      // OpenSSL's cn2dnsid: one trailing NUL is dropped; a NUL inside is unsupported syntax.
+      if (text.endsWith('\0')) text = text.slice(0, -1);
+      if (text.includes('\0')) throw new NameSyntaxError('a NUL inside a common name');
+      if (/^[A-Za-z0-9*_-]+(\.[A-Za-z0-9*_-]+)+\.?$/.test(text)) names.push({ tag: NAME.dns, bytes: Buffer.from(text, 'latin1') });
     }
   }
   return names;
@@ -149,7 +153,7 @@ export function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
 const TYPE_NAMES: Record<number, string> = { 1: 'email', 2: 'DNS', 4: 'directory name', 6: 'URI', 7: 'IP' };
 function show(name: RawName): string {
   if (name.tag === NAME.ip) return `IP ${name.bytes.length === 4 ? [...name.bytes].join('.') : Buffer.from(name.bytes).toString('hex')}`;
-  if (name.tag === NAME.directory) return `directory name ${nameAttributes(readOne(name.bytes)).map(canonicalRdn).join(', ')}`;
+  if (name.tag === NAME.directory) return `directory name ${canonicalRdns(readOne(name.bytes)).join(', ')}`;
   return `${TYPE_NAMES[name.tag] ?? `name type ${name.tag}`} ${JSON.stringify(ascii(name.bytes))}`;
 }
 

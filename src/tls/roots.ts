@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { UsageError } from '../errors.js';
-import { pemCertificates } from './pem.js';
+import { readUserFile } from '../fs.js';
+import { MAX_PEM_BYTES, pemCertificates } from './pem.js';
 import { TrustStore } from './validate.js';
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
@@ -13,13 +14,22 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
 export async function loadTrustStore(env: NodeJS.ProcessEnv, caFile?: string): Promise<TrustStore> {
   const roots = rootCertificates.flatMap((pem) => pemCertificates(pem));
   for (const file of [...SYSTEM_BUNDLES, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f)) {
-    roots.push(...pemCertificates(await readFile(file, 'latin1').catch(() => '')));
+    try {
+      roots.push(...pemCertificates(await readFile(file, 'latin1')));
+    } catch {
+      // Missing on this OS, or damaged: Node's own roots remain, and OpenSSL would skip it too.
+    }
   }
   if (caFile) {
-    const text = await readFile(caFile, 'latin1').catch((err: Error) => {
-      throw new UsageError(`--ca-file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
-    });
-    const found = pemCertificates(text);
+    const text = (await readUserFile(caFile, { maxBytes: MAX_PEM_BYTES }).catch((err: Error) => {
+      throw new UsageError(`--ca-file: ${err.message}`);
+    })).toString('latin1');
+    let found: string[];
+    try {
+      found = pemCertificates(text);
+    } catch (err) {
+      throw new UsageError(`--ca-file: ${caFile}: ${(err as Error).message}`);
+    }
     if (found.length === 0) throw new UsageError(`--ca-file: no PEM certificate in ${caFile}`);
     roots.push(...found);
   }

@@ -173,7 +173,7 @@ function checkPath(path: Cert[], options: ValidateOptions): TrustError | null {
       // What OpenSSL decodes it must be able to decode (else OpenSSL calls the certificate invalid).
       for (const e of cert.extensions) if (DECODED_BY_OPENSSL.has(e.extnID)) wellFormed(readOne(e.value));
       checkShapes(cert);
-      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.nsCertType, cert.notAfter, cert.signatureAlgorithm, cert.weakKey, cert.weakSignature];
+      void [cert.basicConstraints, cert.keyUsage, cert.extKeyUsage, cert.subjectAltNames, cert.authorityKeyId, cert.subjectKeyId, cert.nameConstraints, cert.nsCertType, cert.notAfter, cert.signatureAlgorithm, cert.weakKey, cert.weakSignature, cert.publicKey];
       if (constrained && !cert.emptySubject) void cert.subjectRdns;
     } catch (err) {
       return { code: 'MALFORMED', certificate: i, message: `certificate ${i} (${cert.label}): cannot decode it: ${(err as Error).message}` };
@@ -285,8 +285,9 @@ const NS_SSL_SERVER = 1;
 /** The rules for a TLS server's chain, as OpenSSL's sslserver purpose and browsers apply them. */
 function serverPurpose(path: Cert[]): [TrustRule, number, string] | null {
   const last = path.length - 1;
-  // EKU on the leaf and on intermediates (not the root, as OpenSSL and browsers do).
-  for (let i = 0; i < last; i++) {
+  // EKU on every certificate, the root included: OpenSSL checks a root's purpose too when it has
+  // no explicit trust settings (and PEM roots have none).
+  for (let i = 0; i <= last; i++) {
     const eku = path[i]!.extKeyUsage;
     if (eku && !(i === 0 ? SERVER_EKU.leaf : SERVER_EKU.ca).some((u) => eku.includes(u))) return ['EXTENDED_KEY_USAGE', i, `extendedKeyUsage without serverAuth (${eku.join(', ')})`];
   }
@@ -316,7 +317,7 @@ function checkPolicies(path: Cert[]): [number, string] | null {
   // Policy extensions OpenSSL cannot use make it refuse the path (invalid policy extension).
   for (let i = 0; i < n; i++) {
     try {
-      void [path[i]!.policies, path[i]!.policyConstraints, path[i]!.inhibitAnyPolicy];
+      void [path[i]!.policies, path[i]!.policyConstraints, path[i]!.inhibitAnyPolicy, path[i]!.policyMappings];
     } catch (err) {
       return [i, `an invalid policy extension: ${(err as Error).message}`];
     }

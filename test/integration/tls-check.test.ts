@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,7 +196,23 @@ describe('tls check on odd certificates, through the built bin', () => {
     }
   });
 
-    it('the broken rule and the certificate are named in the table too', async () => {
+    it('--ca-file: a root commented out is no root, and a device is not read without end', async () => {
+    const { home, cleanup } = tempHome();
+    try {
+      const root = readFileSync(join(corpus, 'good-3', 'root.pem'), 'utf8');
+      writeFileSync(join(home, 'commented.pem'), root.split('\n').map((l) => `# ${l}`).join('\n'));
+      const commented = await runBin(['tls', 'check', join(corpus, 'good-3', 'chain.pem'), '--ca-file', join(home, 'commented.pem')], { env });
+      expect(commented.stderr).toMatch(/no PEM certificate in/);
+      expect(commented.code).toBe(3);
+      const zero = await runBin(['tls', 'check', join(corpus, 'good-3', 'chain.pem'), '--ca-file', '/dev/zero'], { env });
+      expect(zero.stderr).toMatch(/larger than 16 MiB/);
+      expect(zero.code).toBe(3);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('the broken rule and the certificate are named in the table too', async () => {
     const got = await runBin(['tls', 'check', join(corpus, 'pathlen-violated', 'chain.pem'), '--ca-file', join(corpus, 'pathlen-violated', 'root.pem')], { env });
     expect(got.code).toBe(2);
     expect(got.stdout).toMatch(/CRITICAL .*not trusted: certificate 2 \(.*\): pathLenConstraint 0 allows 0 intermediate\(s\) below it, the path has 1/);

@@ -3,8 +3,9 @@ import { parseDuration } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { checkExpiry, overallStatus, parseThreshold, STATUS_CODES, type CheckResult } from '../../../tls/check.js';
+import { MAX_PEM_BYTES } from '../../../tls/pem.js';
 import { parseEndpoint } from '../../../tls/remote.js';
-import { table } from '../../output.js';
+import { printable, table } from '../../output.js';
 import type { ContextFor } from '../../program.js';
 
 interface CheckFlags {
@@ -64,7 +65,7 @@ Examples:
       }
       const all = [...targets];
       if (flags.targetsFile) {
-        const lines = (await readUserFile(flags.targetsFile)).toString('utf8').split(/\r?\n/);
+        const lines = (await readUserFile(flags.targetsFile, { maxBytes: MAX_PEM_BYTES })).toString('utf8').split(/\r?\n/);
         all.push(...lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
       }
       if (all.length === 0) throw new UsageError('name at least one target, or --targets-file');
@@ -106,6 +107,6 @@ function parseTime(text: string): Date {
 function render(results: CheckResult[]): string {
   return table(
     ['STATUS', 'TARGET', 'DAYS', 'EXPIRES', 'DETAIL'],
-    results.map((r) => [r.status, r.target, r.daysLeft === null ? '-' : String(r.daysLeft), r.notAfter ?? '-', r.message]),
+    results.map((r) => [r.status, printable(r.target), r.daysLeft === null ? '-' : String(r.daysLeft), r.notAfter ?? '-', printable(r.message)]),
   );
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
+import { MAX_PEM_BYTES } from '../../../tls/pem.js';
 import { fromPkcs12, looksLikePkcs12 } from '../../../tls/p12.js';
 import { inspectBytes, type CertificateInfo, type RequestInfo } from '../../../tls/inspect.js';
 import { fetchChain, parseEndpoint } from '../../../tls/remote.js';
@@ -56,7 +57,7 @@ Examples:
       const isFile = !isUrl && target !== '-' && (await stat(target).then(() => true, () => false));
       if (target === '-' || isFile || (!isUrl && /[/\\]|\.(pem|crt|cer|der|csr|p12|pfx)$/i.test(target))) {
         if (target === '-' && flags.passwordStdin) throw new UsageError('stdin cannot carry both the file and its password');
-        let bytes: Uint8Array = target === '-' ? await readAll(ctx.io.stdin) : await readUserFile(target);
+        let bytes: Uint8Array = target === '-' ? await readAll(ctx.io.stdin) : await readUserFile(target, { maxBytes: MAX_PEM_BYTES });
         if (looksLikePkcs12(bytes)) {
           const { certificates } = await fromPkcs12(bytes, await p12Password(ctx, flags.passwordStdin, '--password-stdin', false), target);
           bytes = Buffer.from(certificates.join(''));
