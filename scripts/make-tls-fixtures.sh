@@ -55,6 +55,9 @@ O = Corp
 [dn_bad]
 C = XX
 O = Bad
+
+[dn_evil]
+O = Evil
 '
 
 # ---------------------------------------------------------------------------------------------
@@ -246,11 +249,13 @@ skid() {
 }
 
 # resign_patched NAME ISSUER FROM_HEX TO_HEX: replace one byte string of NAME's to-be-signed
-# certificate by another of the same length, and sign it again with ISSUER's key. For certificates
-# that `openssl ca` will not write (it replaces a repeated extension instead of repeating it).
+# certificate by another, and sign it again with ISSUER's key. For certificates that `openssl ca`
+# will not write (it replaces a repeated extension instead of repeating it). Only the TBS's own
+# length is recomputed: a replacement of another length must be a whole element that sits directly
+# in the TBS (a Name, say), or the caller must fix the enclosing lengths within FROM/TO.
 resign_patched() {
   local name=$1 issuer=$2 from=$3 to=$4
-  local der=$WORK/patch.der h tbs_at tbs_len tbs rest alg sig_hex body
+  local der=$WORK/patch.der h tbs_at tbs_len tbs tbs_hdr content rest alg sig_hex body
   openssl x509 -in "$CD/$name.pem" -outform DER -out "$der"
   h=$(hex_of "$der")
   # Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }: the TBS
@@ -261,9 +266,15 @@ resign_patched() {
   tbs=${h:tbs_at:tbs_len}
   rest=${h:tbs_at+tbs_len}
   alg=${rest:0:$(($(der_size "$rest" 0) * 2))}
-  [[ $tbs == *"$from"* ]] || die "$C/$name: patch: $from not found"
-  [[ ${tbs#*"$from"} != *"$from"* ]] || die "$C/$name: patch: $from not unique"
-  tbs=${tbs/"$from"/"$to"}
+  # The TBS header: tag, then 1 length octet, or 0x8n and n more.
+  first=$((16#${tbs:2:2}))
+  if ((first < 128)); then tbs_hdr=4; else tbs_hdr=$((4 + 2 * (first - 128))); fi
+  content=${tbs:tbs_hdr}
+  [[ $content == *"$from"* ]] || die "$C/$name: patch: $from not found"
+  [[ ${content#*"$from"} != *"$from"* ]] || die "$C/$name: patch: $from not unique"
+  content=${content/"$from"/"$to"}
+  # Same length: the same header again (openssl writes minimal DER lengths, as der_len does).
+  tbs="30$(der_len $((${#content} / 2)))$content"
   unhex "$tbs" >"$WORK/tbs.der"
   openssl dgst -sha256 -sign "$CD/$issuer.key" -out "$WORK/sig.bin" "$WORK/tbs.der"
   sig_hex="00$(hex_of "$WORK/sig.bin")"
@@ -473,6 +484,27 @@ case_policy-empty-constraints() {
   leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
   emit leaf int root
 }
+# Raw policy extensions (hex from `openssl asn1parse -genconf`). certificatePolicies: SEQUENCE {
+# PolicyInformation { 1.3.6.1.4.1.99999.7, qualifiers { { id-qt-cps, INTEGER 5 } } } }, where
+# RFC 5280 §4.2.1.4 makes a CPS pointer an IA5String. policyMappings: SEQUENCE { { issuerDomainPolicy
+# anyPolicy (2.5.29.32.0), subjectDomainPolicy 1.3.6.1.4.1.99999.7 } }, which §4.2.1.5 forbids.
+readonly CP_CPS_INTEGER=301e301c06092b06010401868d1f07300f300d06082b06010505070201020105
+readonly PM_FROM_ANY=301330110604551d200006092b06010401868d1f07
+case_policy-cps-not-ia5() {
+  describe api.corp.test POLICY 1 "POLICY: an explicit policy is required; the intermediate (1) asserts 1.3.6.1.4.1.99999.7 with a CPS qualifier whose value is an INTEGER, not the IA5String of RFC 5280 §4.2.1.4; the leaf asserts the same policy"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "2.5.29.32=DER:$CP_CPS_INTEGER"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
+  emit leaf int root
+}
+case_policy-mapping-any() {
+  describe api.corp.test POLICY 1 "POLICY: an explicit policy is required; the intermediate (1) maps anyPolicy to 1.3.6.1.4.1.99999.7 (policyMappings never map to or from anyPolicy: RFC 5280 §4.2.1.5, §6.1.4 (a)); it and the leaf assert 1.3.6.1.4.1.99999.7"
+  root root
+  ca int root "policyConstraints=critical,requireExplicitPolicy:0" "certificatePolicies=1.3.6.1.4.1.99999.7" \
+    "2.5.29.33=critical,DER:$PM_FROM_ANY"
+  leaf leaf int DNS:api.corp.test "certificatePolicies=1.3.6.1.4.1.99999.7"
+  emit leaf int root
+}
 case_good-ip() {
   describe 127.0.0.1 - - "nothing: leaf with IP SAN 127.0.0.1"
   chain3 IP:127.0.0.1
@@ -674,6 +706,17 @@ case_nc-dn-excluded() {
   leaf leaf int DNS:api.corp.test "@subject=/C=XX/O=Bad/CN=api.corp.test"
   emit leaf int root
 }
+case_nc-dn-excluded-empty-rdn() {
+  describe api.corp.test NAME_CONSTRAINTS 0 "NAME_CONSTRAINTS: the intermediate excludes directory names under O=Evil; the leaf (0) subject is an empty RDN, then O=Evil, CN=leaf, which is under O=Evil once the empty RDN is dropped (as OpenSSL's canonical form drops it)"
+  root root
+  ca int root "nameConstraints=critical,excluded;dirName:dn_evil"
+  leaf leaf int DNS:api.corp.test "@subject=/O=Evil/CN=leaf"
+  # `openssl req` writes no empty RDN: put SET {} first in the subject (two octets longer) and sign
+  # again. Name { {O=Evil} {CN=leaf} } → Name { {} {O=Evil} {CN=leaf} }, UTF8Strings as openssl writes.
+  local o_evil=310d300b060355040a0c04$(hex_str Evil) cn_leaf=310d300b06035504030c04$(hex_str leaf)
+  resign_patched leaf int "301e$o_evil$cn_leaf" "30203100$o_evil$cn_leaf"
+  emit leaf int root
+}
 case_nc-email() {
   describe api.corp.test NAME_CONSTRAINTS 0 "NAME_CONSTRAINTS: the intermediate permits DNS and email corp.test; the leaf (0) has SAN email a@evil.example beside DNS api.corp.test"
   root root
@@ -755,6 +798,20 @@ case_eku-intermediate() {
 case_eku-any() {
   describe api.corp.test EXTENDED_KEY_USAGE 0 "EXTENDED_KEY_USAGE: the leaf (0) has extendedKeyUsage anyExtendedKeyUsage only, no serverAuth"
   chain3 DNS:api.corp.test "extendedKeyUsage=anyExtendedKeyUsage"
+}
+case_root-eku-clientauth() {
+  describe api.corp.test EXTENDED_KEY_USAGE 2 "EXTENDED_KEY_USAGE: the root (2) has extendedKeyUsage clientAuth only; a trust anchor without trust settings of its own (a plain PEM root) is held to its extendedKeyUsage, as OpenSSL 3.0 does"
+  root root "extendedKeyUsage=clientAuth"
+  ca int root
+  leaf leaf int DNS:api.corp.test
+  emit leaf int root
+}
+case_root-eku-any() {
+  describe api.corp.test EXTENDED_KEY_USAGE 2 "EXTENDED_KEY_USAGE: the root (2) has extendedKeyUsage anyExtendedKeyUsage only, no serverAuth (as eku-any, on the trust anchor)"
+  root root "extendedKeyUsage=anyExtendedKeyUsage"
+  ca int root
+  leaf leaf int DNS:api.corp.test
+  emit leaf int root
 }
 case_nscerttype-client() {
   describe api.corp.test EXTENDED_KEY_USAGE 0 "EXTENDED_KEY_USAGE: the leaf (0) has extendedKeyUsage serverAuth but Netscape nsCertType client only, which forbids a TLS server"
@@ -1036,16 +1093,17 @@ case_empty-subject-noncritical-san() {
 CASES=(
   good-2 good-3 good-4 good-rsa good-sha1-root weak-key-leaf weak-signature-leaf weak-signature-pss-sha1
   policy-explicit-required policy-explicit-ok policy-disjoint policy-inhibit-any policy-any-ok policy-empty-constraints
+  policy-cps-not-ia5 policy-mapping-any
   good-ip good-ipv6 good-wildcard good-hostname-case
   good-empty-subject good-pathlen good-pathlen-0 good-no-eku good-intermediate-eku
   pathlen-violated pathlen-violated-4 names-numeric-pathlen names-case-spacing
   nc-dns-permitted nc-dns-permitted-ok nc-dns-permitted-apex nc-dns-label-boundary
   nc-dns-excluded nc-dns-excluded-ok nc-dns-excluded-subdomain nc-dns-excluded-wildcard
   nc-ip-permitted nc-ip-permitted-ok nc-ip-excluded nc-ip-excluded-ok
-  nc-dn-permitted nc-dn-permitted-ok nc-dn-excluded
+  nc-dn-permitted nc-dn-permitted-ok nc-dn-excluded nc-dn-excluded-empty-rdn
   nc-email nc-email-ok nc-cn nc-cn-ip-san nc-email-excluded-domain nc-uri-excluded-query
   nc-constructed-dns nc-constructed-ip
-  eku-client-only eku-intermediate eku-any nscerttype-client eku-oid-padding
+  eku-client-only eku-intermediate eku-any root-eku-clientauth root-eku-any nscerttype-client eku-oid-padding
   no-san
   expired-leaf expired-intermediate expired-root notyet-leaf notyet-intermediate notyet-root
   unknown-critical-leaf unknown-critical-intermediate unknown-noncritical-leaf duplicate-extension
@@ -1147,6 +1205,18 @@ EOF
   issuer), and the case and spacing of the leaf's issuer name. OpenSSL compares names in a
   canonical form (case folded, inner spaces collapsed, PrintableString and UTF8String alike, but
   NumericString kept apart), so it sees the second intermediate as not self-issued.
+- `nc-dn-excluded-empty-rdn`: `openssl req` writes no empty RDN, so the leaf is issued with subject
+  O=Evil, CN=leaf, then that Name is replaced in the to-be-signed bytes by one with an empty SET
+  first (two octets longer; the script recomputes the to-be-signed length) and signed again.
+  OpenSSL's canonical form of a name drops empty RDNs, so it sees O=Evil, CN=leaf, under the
+  excluded O=Evil.
+- `policy-cps-not-ia5`, `policy-mapping-any`: the intermediate's certificatePolicies /
+  policyMappings are written raw (`OID=DER:...`). OpenSSL reads them only when it builds its
+  policy cache under `-policy_check`, so it still finds the issuer, then marks the intermediate's
+  policy invalid: `invalid or inconsistent certificate policy extension` at depth 1.
+- `root-eku-clientauth`, `root-eku-any`: `openssl verify` checks a trust anchor's purpose when the
+  root has no trust settings of its own (a plain `BEGIN CERTIFICATE` file, as `root.pem`), so the
+  root's extendedKeyUsage must allow serverAuth: `unsuitable certificate purpose` at depth 2.
 - `bad-signature`: the leaf's issuer name and authorityKeyIdentifier are the intermediate's (an
   impostor CA with the same name and the same subjectKeyIdentifier value signed it), so path
   building reaches the signature check.

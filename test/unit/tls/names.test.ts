@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalName, certificatePolicies, keyInfo, nameAttributes, policyMappings, readOne, readTlv } from '../../../src/tls/der.js';
+import { canonicalName, certificatePolicies, keyInfo, nameAttributes, policyConstraints, policyMappings, readOne, readTlv } from '../../../src/tls/der.js';
 
 /** DER helpers for hand-made names and extension values. */
 const tlv = (tag: number, ...parts: Buffer[]) => {
@@ -60,6 +60,11 @@ describe('policy extensions OpenSSL would refuse under policy checking', () => {
     expect(() => certificatePolicies(badNotice)).toThrow(/user notice/);
     const extra = tlv(0x30, tlv(0x30, policy, tlv(0x30), tlv(0x05)));
     expect(() => certificatePolicies(extra)).toThrow(/PolicyInformation/);
+  });
+
+  it('policyConstraints must not be empty (RFC 5280 §4.2.1.11)', () => {
+    expect(() => policyConstraints(tlv(0x30))).toThrow(/empty/);
+    expect(policyConstraints(tlv(0x30, tlv(0x80, Buffer.from([0]))))).toEqual({ requireExplicitPolicy: 0 });
   });
 
   it('no policy is mapped to or from anyPolicy', () => {
