@@ -79,9 +79,10 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   const parts = pattern.split('/');
   const out: string[] = [];
   const toRegex = (seg: string) => new RegExp(`^${seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  const walk = async (dir: string, i: number): Promise<void> => {
+  const walk = async (dir: string, i: number, isFile?: boolean): Promise<void> => {
     if (i === parts.length) {
-      if ((await stat(dir).catch(() => null))?.isFile()) out.push(dir);
+      // readdir already said what a plain entry is; only symlinks and literal paths need a stat.
+      if (isFile ?? (await stat(dir).catch(() => null))?.isFile()) out.push(dir);
       return;
     }
     const seg = parts[i]!;
@@ -93,7 +94,7 @@ export async function expandGlob(pattern: string): Promise<string[]> {
       return;
     }
     const re = toRegex(seg);
-    for (const e of entries) if (re.test(e.name) && !e.name.startsWith('.')) await walk(join(dir, e.name), i + 1);
+    for (const e of entries) if (re.test(e.name) && !e.name.startsWith('.')) await walk(join(dir, e.name), i + 1, e.isSymbolicLink() ? undefined : e.isFile());
   };
   await walk(pattern.startsWith('/') ? '/' : '.', pattern.startsWith('/') ? 1 : 0);
   return out.sort().map((p) => (pattern.startsWith('./') || pattern.startsWith('/') ? p : p.replace(/^\.\//, '')));
