@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
+import { childEnvironment } from '../child-env.js';
 import { UsageError } from '../errors.js';
 import { Matcher, MaskingStream, MIN_MASKED_LENGTH, secretForms } from './mask.js';
 
@@ -9,7 +10,7 @@ export interface ExecOptions {
   /** argv of the command; with `shell`, joined and run by /bin/sh -c. */
   command: string[];
   shell?: boolean;
-  /** The environment the child starts from. */
+  /** The environment the child starts from (less every KEYSMITH_* variable). */
   env: NodeJS.ProcessEnv;
   /** Variables to add: secret values, masked in the child's output. */
   secrets: Map<string, Buffer>;
@@ -37,7 +38,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * @example await execWithSecrets({ command: ['./deploy.sh'], env: process.env, secrets, mask: true, … })
  */
 export async function execWithSecrets(options: ExecOptions): Promise<ExecResult> {
-  const childEnv: NodeJS.ProcessEnv = { ...options.env, ...options.plain };
+  // The child gets the caller's environment less keysmith's own credentials, plus exactly what was asked.
+  const childEnv: NodeJS.ProcessEnv = { ...childEnvironment(options.env), ...options.plain };
   const patterns: Buffer[] = [];
   for (const [name, value] of options.secrets) {
     if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, undefined, 'ERR_EXEC_NUL');

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnvironment } from '../child-env.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthError, FailedError, UsageError } from '../errors.js';
 import type { Vault } from '../vault/types.js';
@@ -29,9 +30,10 @@ export function canOpenBrowser(env: NodeJS.ProcessEnv, tty: boolean): boolean {
   return process.platform !== 'linux' || !!(env.DISPLAY || env.WAYLAND_DISPLAY || env.BROWSER);
 }
 
-function openBrowser(url: string, env: NodeJS.ProcessEnv): void {
+/** Opens `url` in the browser; the browser gets no KEYSMITH_* credential. */
+export function openBrowser(url: string, env: NodeJS.ProcessEnv): void {
   const [cmd, args] = env.BROWSER ? [env.BROWSER, [url]] : process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
-  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true, env: childEnvironment(env) });
   child.on('error', () => undefined);
   child.unref();
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnvironment } from '../child-env.js';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,9 @@ import { promisify } from 'node:util';
 import { AuthError, UnavailableError, UsageError } from '../errors.js';
 import { exists } from '../fs.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** update-ca-certificates, certutil and friends get no KEYSMITH_* credential. */
+const run = (command: string, args: string[]) => execFileAsync(command, args, { env: childEnvironment(process.env) });
 
 /** Where a CA certificate was (or was not) added or removed. */
 export interface TrustOutcome {

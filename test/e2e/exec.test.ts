@@ -85,6 +85,22 @@ describe('keysmith exec', () => {
     }
   });
 
+  it("the child gets none of keysmith's credentials or variables, only what was asked", async () => {
+    const credentials = {
+      KEYSMITH_PASSPHRASE: 'passphrase-value-1',
+      KEYSMITH_SESSION: 'session-value-2',
+      KEYSMITH_SECRET_OTHER: 'other-secret-value-3',
+      KEYSMITH_BACKUP_PASSPHRASE: 'backup-value-4',
+      KEYSMITH_SSH_PASSWORD: 'ssh-password-value-5',
+    };
+    const got = await runBin(['exec', '--no-mask', '--env', 'DB_PASSWORD=db/password', '--', ...node('console.log(JSON.stringify(Object.keys(process.env).filter((k) => k.startsWith("KEYSMITH_") || k === "DB_PASSWORD")))')], {
+      env: { ...env, ...credentials },
+    });
+    expect(got.code, got.stderr).toBe(0);
+    // The vault's own identity came in KEYSMITH_AGE_IDENTITY: the child must not have that either.
+    expect(JSON.parse(got.stdout.trim())).toEqual(['DB_PASSWORD']);
+  });
+
   it('passes stdin through untouched', async () => {
     const input = Buffer.from([0, 1, 2, 255, 10, 13]).toString('latin1') + 'plain text';
     const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node(`process.stdin.pipe(process.stdout)`)], { env, input: Buffer.from(input, 'latin1') });
