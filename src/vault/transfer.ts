@@ -49,6 +49,8 @@ export async function migrateVault(from: Vault, to: Vault, options: { force?: bo
 
 /** An age-encrypted backup: the same JSON document as the file vault. */
 export async function exportVault(vault: Vault, to: { recipients: string[] } | { passphrase: string }): Promise<{ bytes: Uint8Array; count: number }> {
+  // Before anything is read or written: an empty passphrase would protect nothing.
+  if ('passphrase' in to && to.passphrase === '') throw new UsageError('an empty passphrase protects nothing: give a passphrase (KEYSMITH_BACKUP_PASSPHRASE or the prompt), or --recipient', undefined, 'ERR_VAULT_EMPTY_PASSPHRASE');
   const entries = await readAllRecords(vault);
   const doc: VaultDocument = { format: 'keysmith-vault', version: 1, records: Object.fromEntries(entries) };
   return { bytes: await ageEncrypt(Buffer.from(JSON.stringify(doc)), to), count: entries.length };

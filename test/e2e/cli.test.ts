@@ -156,6 +156,14 @@ describe('keysmith (built bin), file vault', () => {
     expect(text.stdout).toMatch(/identity: +KEYSMITH_AGE_IDENTITY/);
   });
 
+  it('export with an empty passphrase is refused, and writes nothing', async () => {
+    const out = join(home, 'empty-passphrase.age');
+    const got = await run(['vault', 'export', '--out', out, '--passphrase'], undefined, { KEYSMITH_BACKUP_PASSPHRASE: '' });
+    expect(got.code).toBe(2);
+    expect(got.stderr).toMatch(/empty passphrase/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('export to a recipient and import into another vault; conflicts refused without --force', async () => {
     const backupId = await generateIdentity();
     const out = join(home, 'backup.age');
