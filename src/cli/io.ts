@@ -10,6 +10,13 @@ export interface IO {
 }
 
 export function processIO(): IO {
+  // A reader that stops early (`| head -c1`) closes the pipe: what it did not read is dropped
+  // quietly and the command ends as it would have — never an "Unhandled 'error' event" stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (!readerGone(err)) throw err;
+    });
+  }
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -29,6 +36,9 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 /** Writes and waits until the bytes are handed to the OS, so exit codes never cut output short. */
 export function write(stream: Writable, data: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    stream.write(data, (err) => (err ? reject(err) : resolve()));
+    stream.write(data, (err) => (err && !readerGone(err) ? reject(err) : resolve()));
   });
 }
+
+/** The reader of a pipe went away (EPIPE), or the stream was closed after it did. */
+const readerGone = (err: Error) => ['EPIPE', 'ERR_STREAM_DESTROYED'].includes((err as NodeJS.ErrnoException).code ?? '');

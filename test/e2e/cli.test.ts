@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, recipientOf } from '../../src/vault/age.js';
-import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
+import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
 import { hasTool } from '../helpers/system.js';
 
 const NO_STACK = /\n\s+at .+:\d+/;
@@ -154,6 +154,19 @@ describe('keysmith (built bin), file vault', () => {
     const text = await run(['vault', 'status']);
     expect(text.stdout).toMatch(/backend: +file/);
     expect(text.stdout).toMatch(/identity: +KEYSMITH_AGE_IDENTITY/);
+  });
+
+  it('a reader that closes the pipe early (| head -c1) ends keysmith quietly, without a stack trace', async () => {
+    const { home: own, cleanup: done } = tempHome(); // a vault of its own: 4 MiB would weigh on the other tests
+    try {
+      const ownEnv = { ...env, KEYSMITH_HOME: own };
+      expect((await runBin(['secret', 'set', 'big/value', '-'], { env: ownEnv, input: 'x'.repeat(4 * 1024 * 1024) })).code).toBe(0);
+      const sh = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" secret get big/value | head -c1 >/dev/null`], { env: ownEnv, encoding: 'utf8' });
+      expect(sh.stderr).not.toMatch(/Unhandled|EPIPE|at /);
+      expect(sh.status).toBe(0);
+    } finally {
+      done();
+    }
   });
 
   it('export with an empty passphrase is refused, and writes nothing', async () => {
