@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 /** Every byte the CLI reads or writes goes through here; tests pass an in-memory IO. */
@@ -6,8 +7,18 @@ export interface IO {
   stdout: Writable;
   stderr: Writable;
   isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
+  /** Whether stdout and stderr were redirected to regular files (not a terminal, pipe or socket). */
+  toFile?: { stdout: boolean; stderr: boolean };
   env: NodeJS.ProcessEnv;
 }
+
+const isRegularFile = (fd: number) => {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+};
 
 export function processIO(): IO {
   // A reader that stops early (`| head -c1`) closes the pipe: what it did not read is dropped
@@ -22,6 +33,7 @@ export function processIO(): IO {
     stdout: process.stdout,
     stderr: process.stderr,
     isTTY: { stdin: !!process.stdin.isTTY, stdout: !!process.stdout.isTTY, stderr: !!process.stderr.isTTY },
+    toFile: { stdout: isRegularFile(1), stderr: isRegularFile(2) },
     env: process.env,
   };
 }

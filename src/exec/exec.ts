@@ -19,6 +19,8 @@ export interface ExecOptions {
   mask: boolean;
   stdout: Writable;
   stderr: Writable;
+  /** Where `::add-mask::` lines go under GitHub Actions (a stream the runner reads), or null for nowhere. */
+  announce?: Writable | null;
   /** Status lines for people (stderr). */
   warn(message: string): void;
 }
@@ -48,10 +50,11 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
     if (value.length < MIN_MASKED_LENGTH) options.warn(`warning: ${name} is shorter than ${MIN_MASKED_LENGTH} characters and is not masked`);
     else patterns.push(...secretForms(value));
   }
-  if (options.mask && patterns.length > 0 && options.env.GITHUB_ACTIONS === 'true') {
+  const announce = options.announce === undefined ? options.stdout : options.announce;
+  if (options.mask && patterns.length > 0 && options.env.GITHUB_ACTIONS === 'true' && announce) {
     // GitHub masks per line: announce every line of every form before the child can print it.
     const lines = new Set(patterns.flatMap((p) => p.toString('utf8').split(/\r?\n/)).filter((l) => l.length >= MIN_MASKED_LENGTH));
-    for (const line of lines) options.stdout.write(`::add-mask::${line}\n`);
+    for (const line of lines) announce.write(`::add-mask::${line}\n`);
   }
   const masking = options.mask && patterns.length > 0;
   const [file, ...args] = options.shell ? ['/bin/sh', '-c', options.command.join(' ')] : options.command;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,20 @@ describe('keysmith exec', () => {
     const lines = got.stdout.trim().split('\n');
     expect(lines.at(-1)).toBe('child');
     for (const f of forms) expect(lines).toContain(`::add-mask::${f.replace(/=+$/, '')}`);
+  });
+
+  it('never writes ::add-mask:: into a file stdout was redirected to: the runner reads stderr too', async () => {
+    const out = join(home, 'redirected.txt');
+    const err = join(home, 'redirected-err.txt');
+    const cmd = `"${process.execPath}" "${BIN}" exec --env S=db/password -- "${process.execPath}" -e 'console.log("child")'`;
+    const one = spawnSync('bash', ['-c', `${cmd} > "${out}"`], { env: { ...env, GITHUB_ACTIONS: 'true' }, encoding: 'utf8' });
+    expect(one.status, one.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('child\n');
+    expect(one.stderr).toContain(`::add-mask::${SECRET}`);
+    // Both redirected: nothing reaches the runner's log, so nothing is announced anywhere.
+    const both = spawnSync('bash', ['-c', `${cmd} > "${out}" 2> "${err}"`], { env: { ...env, GITHUB_ACTIONS: 'true' }, encoding: 'utf8' });
+    expect(both.status).toBe(0);
+    expect(readFileSync(out, 'utf8') + readFileSync(err, 'utf8')).not.toContain('::add-mask::');
   });
 
   it('runs through /bin/sh only with --shell; a missing command is 127', async () => {

@@ -65,6 +65,8 @@ Examples:
         mask: flags.mask,
         stdout: ctx.io.stdout,
         stderr: ctx.io.stderr,
+        // The runner reads both streams; a file the user redirected one to must not get the values.
+        announce: !ctx.io.toFile?.stdout ? ctx.io.stdout : !ctx.io.toFile.stderr ? ctx.io.stderr : null,
         warn: (line) => void ctx.status(line),
       });
       ctx.result.exitCode = result.exitCode;
