@@ -44,8 +44,12 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
   const childEnv: NodeJS.ProcessEnv = { ...childEnvironment(options.env), ...options.plain };
   const patterns: Buffer[] = [];
   for (const [name, value] of options.secrets) {
-    if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, undefined, 'ERR_EXEC_NUL');
-    childEnv[name] = value.toString('utf8');
+    // An environment variable is a C string of text: refuse what it cannot carry exactly, before the child starts.
+    const hint = `write it to a private file instead: keysmith secret get NAME > file (0600), and pass the file's path`;
+    if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, { hint }, 'ERR_EXEC_NUL');
+    const text = value.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(value)) throw new UsageError(`${name}: the value is not UTF-8 text and would be changed on its way into the environment`, { hint }, 'ERR_EXEC_NOT_UTF8');
+    childEnv[name] = text;
     if (!options.mask) continue;
     if (value.length < MIN_MASKED_LENGTH) options.warn(`warning: ${name} is shorter than ${MIN_MASKED_LENGTH} characters and is not masked`);
     else patterns.push(...secretForms(value));

@@ -101,6 +101,18 @@ describe('keysmith exec', () => {
     expect(JSON.parse(got.stdout.trim())).toEqual(['DB_PASSWORD']);
   });
 
+  it('a value the environment cannot carry exactly (not UTF-8, NUL) is refused before the child starts', async () => {
+    const raw = join(home, 'binary.bin');
+    writeFileSync(raw, Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x63, 0x64, 0x65, 0x66]));
+    expect((await runBin(['secret', 'set', 'bin/value', '--from-file', raw], { env })).code).toBe(0);
+    const marker = join(home, 'child-ran');
+    const got = await runBin(['exec', '--env', 'B=bin/value', '--', ...node(`require('fs').writeFileSync(${JSON.stringify(marker)}, '')`)], { env });
+    expect(got.code).toBe(2);
+    expect(got.stderr).toMatch(/B: the value is not UTF-8 text/);
+    expect(got.stderr).toMatch(/hint: /);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('passes stdin through untouched', async () => {
     const input = Buffer.from([0, 1, 2, 255, 10, 13]).toString('latin1') + 'plain text';
     const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node(`process.stdin.pipe(process.stdout)`)], { env, input: Buffer.from(input, 'latin1') });
