@@ -8,7 +8,4 @@ export function table(headers: string[], rows: string[][]): string {
 /** Dates for people: ISO-8601 to the second, UTC. */
 export const shortDate = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
-/** Text from outside (a certificate, a server) made safe for a terminal: control characters become `?`. */
-export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-}
+export { printable } from '../text.js';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { childEnvironment } from '../child-env.js';
+import { escapeHtml, printable } from '../text.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthError, FailedError, UsageError } from '../errors.js';
 import type { Vault } from '../vault/types.js';
@@ -22,7 +23,7 @@ export interface LoginOptions {
 }
 
 const page = (title: string, text: string) =>
-  `<!doctype html><meta charset="utf-8"><title>keysmith: ${title}</title><body style="font-family:sans-serif;margin:4em auto;max-width:32em"><h1>${title}</h1><p>${text}</p></body>`;
+  `<!doctype html><meta charset="utf-8"><title>keysmith: ${escapeHtml(title)}</title><body style="font-family:sans-serif;margin:4em auto;max-width:32em"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body>`;
 
 /** Whether a browser can be opened here: a terminal and, on Linux, a display. */
 export function canOpenBrowser(env: NodeJS.ProcessEnv, tty: boolean): boolean {
@@ -57,15 +58,20 @@ async function authorizationCode(provider: ProviderConfig, secret: string | unde
   let settle!: { resolve: (url: URL) => void; reject: (err: Error) => void };
   const callback = new Promise<URL>((resolve, reject) => (settle = { resolve, reject }));
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    const port = (server.address() as { port: number }).port;
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const send = (status: number, title: string, text: string) => res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(page(title, text));
     if (!isLoopback(req.socket.remoteAddress)) return send(403, 'Refused', 'Only this machine may answer.');
+    // DNS rebinding: a page from another site that resolves to 127.0.0.1 still sends its own Host.
+    if (![`127.0.0.1:${port}`, `localhost:${port}`].includes((req.headers.host ?? '').toLowerCase())) return send(421, 'Refused', 'This listener answers only http://127.0.0.1 on its own port.');
     if (url.pathname !== '/callback') return send(404, 'Not found', '');
     if (url.searchParams.get('state') !== state) return send(400, 'Login failed', 'The response does not belong to this login (state mismatch). You can close this page.');
     const error = url.searchParams.get('error');
     if (error) {
       send(400, 'Login failed', `The provider said: ${error}. You can close this page.`);
-      return settle.reject(new AuthError(`the provider refused the login (${error}${url.searchParams.get('error_description') ? `: ${url.searchParams.get('error_description')}` : ''})`, undefined, 'ERR_OAUTH_REJECTED'));
+      // The provider's words reach the terminal without control characters (no forged lines or colours).
+      const description = url.searchParams.get('error_description');
+      return settle.reject(new AuthError(`the provider refused the login (${printable(error)}${description ? `: ${printable(description)}` : ''})`, undefined, 'ERR_OAUTH_REJECTED'));
     }
     send(200, 'Logged in', 'keysmith has your login. You can close this page.');
     settle.resolve(url);

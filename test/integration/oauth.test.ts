@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runBin, tempHome } from '../helpers/cli.js';
@@ -22,6 +23,19 @@ async function loginWith(env: NodeJS.ProcessEnv, args: string[], act: (stderrSoF
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (acted.started) await acted;
   return { code, stderr, stdout };
+}
+
+/** A GET with a Host header of our choosing (fetch cannot set one). */
+function rawGet(target: URL, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: target.hostname, port: target.port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
@@ -99,6 +113,26 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
       expect((await actAsUser(url.href, provider.ca)).body).toMatch(/Logged in/);
     });
     expect(login.code, login.stderr).toBe(0);
+  });
+
+  it('the loopback listener answers only its own Host, escapes what the provider says, and keeps control characters off the terminal', async () => {
+    const login = await loginWith(env, ['corp', '--no-browser'], async (text) => {
+      const url = new URL(/https:\/\/\S+/.exec(text)![0]);
+      const redirect = new URL(url.searchParams.get('redirect_uri')!);
+      const state = url.searchParams.get('state')!;
+      // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 sends its own Host.
+      const rebound = await rawGet(redirect, `${redirect.pathname}?code=stolen&state=${state}`, `evil.example:${redirect.port}`);
+      expect(rebound.status).toBe(421);
+      const error = encodeURIComponent('<script>alert(1)</script>');
+      const description = encodeURIComponent('\x1b[31mforged status\x1b[0m\rOK');
+      const answered = await rawGet(redirect, `${redirect.pathname}?state=${state}&error=${error}&error_description=${description}`, redirect.host);
+      expect(answered.status).toBe(400);
+      expect(answered.body).not.toContain('<script>');
+      expect(answered.body).toContain('&lt;script&gt;');
+    });
+    expect(login.code).toBe(4);
+    expect(login.stderr).toMatch(/the provider refused the login/);
+    expect(login.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   });
 
   it('device flow, honouring slow_down', async () => {
