@@ -21,11 +21,15 @@ interface SessionFile {
 
 const sessionDir = (dataDir: string) => join(dataDir, 'sessions');
 
+/** The data the cipher binds to the identity: the session's id and its expiry, so neither can be edited. */
+const boundData = (id: string, expires: string) => Buffer.from(`${PREFIX}|${id}|${expires}`);
+
 export async function createSession(dataDir: string, identity: string, expires: Date): Promise<string> {
+  await sweep(dataDir, new Date());
   const id = randomBytes(12).toString('hex');
   const key = randomBytes(32);
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(id));
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(boundData(id, expires.toISOString()));
   const data = Buffer.concat([cipher.update(identity, 'utf8'), cipher.final()]);
   const file: SessionFile = {
     expires: expires.toISOString(),
@@ -51,19 +55,50 @@ export async function openSession(dataDir: string, token: string, now: Date): Pr
     hint: 'run `keysmith vault unlock` again',
   }, 'ERR_SESSION_ENDED');
   if (!text) throw ended;
-  const file = JSON.parse(text.toString('utf8')) as SessionFile;
-  if (new Date(file.expires) <= now) {
+  await sweep(dataDir, now);
+  const file = readSessionFile(text);
+  // Damaged, expired or swept: the session has ended (and its file is gone).
+  if (!file || new Date(file.expires) <= now) {
     await rm(join(sessionDir(dataDir), `${id}.json`), { force: true });
     throw ended;
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'base64url'), Buffer.from(file.iv, 'base64'))
-      .setAAD(Buffer.from(id))
+      .setAAD(boundData(id, file.expires))
       .setAuthTag(Buffer.from(file.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(file.data, 'base64')), decipher.final()]).toString('utf8');
   } catch (cause) {
-    throw new AuthError('KEYSMITH_SESSION does not match its session', { cause }, 'ERR_SESSION_MISMATCH');
+    // A wrong key, or an expiry edited after the fact: the tag covers both.
+    throw new AuthError('KEYSMITH_SESSION does not match its session (or the session file was changed)', { cause, hint: 'run `keysmith vault unlock` again' }, 'ERR_SESSION_MISMATCH');
   }
+}
+
+function readSessionFile(text: Buffer): SessionFile | null {
+  try {
+    const file = JSON.parse(text.toString('utf8')) as Partial<SessionFile>;
+    const ok = ['expires', 'iv', 'data', 'tag'].every((k) => typeof file[k as keyof SessionFile] === 'string') && !Number.isNaN(Date.parse(file.expires!));
+    return ok ? (file as SessionFile) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the files of sessions that have ended (expired, or damaged beyond reading). */
+async function sweep(dataDir: string, now: Date): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(sessionDir(dataDir))).filter((n) => n.endsWith('.json'));
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names.map(async (n) => {
+      const path = join(sessionDir(dataDir), n);
+      const text = await readIfExists(path).catch(() => null);
+      const file = text ? readSessionFile(text) : null;
+      if (text && (!file || new Date(file.expires) <= now)) await rm(path, { force: true });
+    }),
+  );
 }
 
 /** Ends every session. Returns how many there were. */

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
@@ -173,5 +173,29 @@ describe('file vault with a passphrase-protected identity', () => {
     await new Promise((r) => setTimeout(r, 1200));
     const got = await runBin(['secret', 'get', 'x/y'], { env: baseEnv({ KEYSMITH_HOME: home, KEYSMITH_VAULT: 'file', KEYSMITH_SESSION: unlock.stdout }) });
     expect(got.code).toBe(4);
+  });
+
+  it('an edited expiry does not revive a session; expired and damaged session files are removed when seen', async () => {
+    const sessions = join(home, 'sessions');
+    const withSession = (token: string) => baseEnv({ KEYSMITH_HOME: home, KEYSMITH_VAULT: 'file', KEYSMITH_SESSION: token });
+    const stale = (await runBin(['vault', 'unlock', '--ttl', '1s'], { env: env() })).stdout.trim();
+    const damaged = (await runBin(['vault', 'unlock', '--ttl', '1h'], { env: env() })).stdout.trim();
+    const edited = (await runBin(['vault', 'unlock', '--ttl', '1s'], { env: env() })).stdout.trim();
+    const fileOf = (token: string) => join(sessions, `${token.split('.')[1]}.json`);
+    await new Promise((r) => setTimeout(r, 1200));
+    // Someone with write access to the data folder pushes the expiry a year ahead.
+    const doc = JSON.parse(readFileSync(fileOf(edited), 'utf8'));
+    writeFileSync(fileOf(edited), JSON.stringify({ ...doc, expires: new Date(Date.now() + 365 * 86_400_000).toISOString() }));
+    const revived = await runBin(['secret', 'get', 'x/y'], { env: withSession(edited) });
+    expect(revived.code, revived.stdout).toBe(4);
+    expect(revived.stdout).toBe('');
+    // A truncated session file is an ended session, said in one line.
+    writeFileSync(fileOf(damaged), readFileSync(fileOf(damaged), 'utf8').slice(0, 20));
+    const broken = await runBin(['secret', 'get', 'x/y'], { env: withSession(damaged) });
+    expect(broken.code).toBe(4);
+    expect(broken.stderr).not.toMatch(/unexpected error|SyntaxError/);
+    // The stale session's file went when another session was opened.
+    expect(existsSync(fileOf(stale))).toBe(false);
+    expect(existsSync(fileOf(damaged))).toBe(false);
   });
 });
