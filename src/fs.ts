@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { FailedError, UnavailableError, UsageError } from './errors.js';
+import { chmod, lstat, mkdir, open, readFile, readlink, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AuthError, FailedError, UnavailableError, UsageError } from './errors.js';
 
 /** Creates a folder (and its parents) readable by the owner only. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -26,6 +26,11 @@ export interface WriteOptions {
   mode?: number;
   /** Replace an existing file. Without it an existing file is an error. */
   overwrite?: boolean;
+  /**
+   * A symlink at the path is written through to its target (the vault, kept in a synced folder).
+   * Off by default: an output path that is a symlink is replaced, never followed.
+   */
+  throughSymlink?: boolean;
 }
 
 /**
@@ -34,11 +39,14 @@ export interface WriteOptions {
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o600;
-  const dir = dirname(path);
   if (!options.overwrite && (await exists(path))) {
     throw new UsageError(`${path} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
   }
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // With throughSymlink, a link is written through: the new file replaces its target, in the
+  // target's folder, and the link stays a link.
+  const target = options.throughSymlink ? await linkTarget(path) : path;
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await handle.writeFile(data);
@@ -51,12 +59,19 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   }
   await handle.close();
   try {
-    await rename(tmp, path);
+    await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
   await syncDir(dir);
+}
+
+/** Where a symlink at `path` points (even a dangling one); `path` itself when it is not a link. */
+async function linkTarget(path: string): Promise<string> {
+  const info = await lstat(path).catch(() => null);
+  if (!info?.isSymbolicLink()) return path;
+  return realpath(path).catch(async () => resolve(dirname(path), await readlink(path)));
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -152,6 +167,22 @@ export async function readUserFile(path: string, options: { maxBytes?: number } 
     if (code === 'EISDIR') throw new UsageError(`${path} is a folder, not a file`);
     throw new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Refuses, as OpenSSH refuses a 0644 private key, a file or folder others could change (`private`:
+ * writable by group or others) or read (`secret`: any access by group or others). Exit 4, with the fix.
+ * Missing paths pass: there is nothing to trust yet.
+ */
+export async function assertPrivate(path: string, kind: 'folder' | 'file' | 'secret'): Promise<void> {
+  if (process.platform === 'win32') return;
+  const info = await stat(path).catch(() => null);
+  if (!info) return;
+  const mode = info.mode & 0o777;
+  const loose = kind === 'secret' ? mode & 0o077 : mode & 0o022;
+  if (!loose) return;
+  const what = kind === 'secret' ? 'can be read by other users' : 'can be changed by other users';
+  throw new AuthError(`${path} ${what} (mode ${mode.toString(8).padStart(4, '0')}): keysmith will not trust it`, { hint: `chmod ${kind === 'folder' ? 700 : 600} ${path}` }, 'ERR_LOOSE_PERMISSIONS');
 }
 
 /** Reads at most `maxBytes` (a device such as /dev/zero never ends; a pipe from <(…) is fine). */

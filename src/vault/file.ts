@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FailedError, NotFoundError, UsageError } from '../errors.js';
-import { ensurePrivateDir, exists, readIfExists, withFileLock, writeFileAtomic } from '../fs.js';
+import { assertPrivate, ensurePrivateDir, exists, readIfExists, withFileLock, writeFileAtomic } from '../fs.js';
 import { ageDecrypt, ageEncrypt, recipientOf } from './age.js';
 import { createIdentity, loadIdentity, type IdentityContext, type LoadedIdentity } from './identity.js';
 import { matchesPrefix, validateName } from './names.js';
@@ -109,10 +109,17 @@ export class FileVault implements Vault {
   private async load(): Promise<VaultDocument> {
     const version = await fileVersion(this.path);
     if (this.doc && version === this.version) return this.doc;
+    await this.assertPrivate();
     const bytes = await readIfExists(this.path);
     this.doc = bytes ? await this.decrypt(bytes) : emptyDocument();
     this.version = version;
     return this.doc;
+  }
+
+  /** A vault others could rewrite is not read: its folder and file must be the owner's alone to change. */
+  private async assertPrivate(): Promise<void> {
+    await assertPrivate(dirname(this.path), 'folder');
+    await assertPrivate(this.path, 'file');
   }
 
   private async unlock(): Promise<LoadedIdentity> {
@@ -127,6 +134,7 @@ export class FileVault implements Vault {
 
   private async mutate<T>(change: (records: Record<string, unknown>) => { changed: boolean; result: T }): Promise<T> {
     await ensurePrivateDir(dirname(this.path));
+    await this.assertPrivate();
     return withFileLock(this.path, async () => {
       const bytes = await readIfExists(this.path);
       // Identity first, so a new vault gets one; always re-read under the lock: another process may have written.
@@ -136,7 +144,7 @@ export class FileVault implements Vault {
       if (changed) {
         const { identities } = await this.unlock();
         const sealed = await ageEncrypt(Buffer.from(JSON.stringify(doc)), { recipients: [await recipientOf(identities[0]!)] });
-        await writeFileAtomic(this.path, sealed, { overwrite: true });
+        await writeFileAtomic(this.path, sealed, { overwrite: true, throughSymlink: true });
       }
       this.doc = doc;
       this.version = await fileVersion(this.path);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { updateConfig, type IdentityStore, type KeysmithConfig } from '../config.js';
 import { AuthError, UsageError } from '../errors.js';
-import { ensurePrivateDir, readIfExists, readUserFile, writeFileAtomic } from '../fs.js';
+import { assertPrivate, ensurePrivateDir, readIfExists, readUserFile, writeFileAtomic } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { ageDecrypt, ageEncrypt, generateIdentity, parseIdentities } from './age.js';
 import { keychainItem, probeKeychain } from './keychain.js';
@@ -38,7 +38,9 @@ export interface LoadedIdentity {
 export async function loadIdentity(ctx: IdentityContext): Promise<LoadedIdentity | undefined> {
   const fromEnv = ctx.env.KEYSMITH_AGE_IDENTITY;
   if (fromEnv) {
-    const text = fromEnv.trim().startsWith('AGE-SECRET-KEY-') ? fromEnv : (await readUserFile(fromEnv)).toString('utf8');
+    const isKey = fromEnv.trim().startsWith('AGE-SECRET-KEY-');
+    if (!isKey) await assertPrivate(fromEnv, 'secret');
+    const text = isKey ? fromEnv : (await readUserFile(fromEnv)).toString('utf8');
     const identities = parseIdentities(text);
     if (identities.length === 0) {
       throw new UsageError('KEYSMITH_AGE_IDENTITY holds no age identity (AGE-SECRET-KEY-1… or a file of them)', undefined, 'ERR_BAD_IDENTITY');
@@ -57,6 +59,7 @@ export async function loadIdentity(ctx: IdentityContext): Promise<LoadedIdentity
     }
     return { identities: [identity], source: 'OS keychain' };
   }
+  await assertPrivate(identityFile(ctx.paths), 'secret');
   const sealed = await readIfExists(identityFile(ctx.paths));
   if (!sealed) return undefined;
   const passphrase = await ctx.passphrase({ message: 'Passphrase for the keysmith file vault', confirm: false });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
@@ -125,6 +125,45 @@ describeWith(['age', 'age-keygen'], 'file vault with the real age tool', () => {
     const got = await runBin(['secret', 'get', 'db/password'], { env: { ...env, KEYSMITH_AGE_IDENTITY: other } });
     expect(got.code).toBe(4);
     expect(got.stderr).toMatch(/not encrypted to this identity/);
+  });
+
+  it('refuses a data folder or vault file others can write, and an identity file others can read (exit 4, with the fix)', async () => {
+    const plain = baseEnv({ KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: idFile });
+    const dir = join(home, 'ks');
+    const cases: Array<[string, number, RegExp]> = [
+      [dir, 0o777, /chmod 700/],
+      [join(dir, 'vault.age'), 0o666, /chmod 600/],
+      [idFile, 0o644, /chmod 600/],
+    ];
+    for (const [path, mode, fix] of cases) {
+      const before = statSync(path).mode & 0o777;
+      chmodSync(path, mode);
+      try {
+        const got = await runBin(['secret', 'get', 'db/password'], { env: plain });
+        expect(got.code, `${path} ${mode.toString(8)}: ${got.stderr}`).toBe(4);
+        expect(got.stderr).toMatch(fix);
+        expect(got.stdout).toBe('');
+      } finally {
+        chmodSync(path, before);
+      }
+    }
+    expect((await runBin(['secret', 'get', 'db/password'], { env: plain })).code).toBe(0);
+  });
+
+  it('writes through a symlinked vault.age to its target, atomically, and keeps the link', async () => {
+    const dir = join(home, 'linked');
+    const synced = join(home, 'synced');
+    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(synced, { mode: 0o700 });
+    const linkEnv = baseEnv({ KEYSMITH_HOME: dir, KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: idFile });
+    expect((await runBin(['secret', 'set', 'first/one', '-'], { env: linkEnv, input: 'one' })).code).toBe(0);
+    renameSync(join(dir, 'vault.age'), join(synced, 'vault.age'));
+    symlinkSync(join(synced, 'vault.age'), join(dir, 'vault.age'));
+    expect((await runBin(['secret', 'set', 'second/two', '-'], { env: linkEnv, input: 'two' })).code).toBe(0);
+    expect(lstatSync(join(dir, 'vault.age')).isSymbolicLink()).toBe(true);
+    const doc = JSON.parse(execFileSync('age', ['-d', '-i', idFile, join(synced, 'vault.age')], { encoding: 'utf8' }));
+    expect(Object.keys(doc.records).sort()).toEqual(['first/one', 'second/two']);
+    expect(statSync(join(synced, 'vault.age')).mode & 0o777).toBe(0o600);
   });
 });
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { ensurePrivateDir, withFileLock, writeFileAtomic } from '../../src/fs.js';
+import { assertPrivate, ensurePrivateDir, withFileLock, writeFileAtomic } from '../../src/fs.js';
 import { tempHome } from '../helpers/cli.js';
 
 describe('files', () => {
@@ -21,6 +21,37 @@ describe('files', () => {
     expect(readFileSync(file, 'utf8')).toBe('one');
     await writeFileAtomic(file, 'two', { overwrite: true });
     expect(readFileSync(file, 'utf8')).toBe('two');
+  });
+
+  it('an output path that is a symlink is replaced, never followed — unless writing through is asked (the vault)', async () => {
+    const target = join(home, 'target.txt');
+    const link = join(home, 'link.txt');
+    writeFileSync(target, 'precious');
+    symlinkSync(target, link);
+    await writeFileAtomic(link, 'replaced', { overwrite: true });
+    expect(lstatSync(link).isSymbolicLink()).toBe(false);
+    expect(readFileSync(target, 'utf8')).toBe('precious');
+    const vaultLink = join(home, 'vault-link.age');
+    symlinkSync(target, vaultLink);
+    await writeFileAtomic(vaultLink, 'through', { overwrite: true, throughSymlink: true });
+    expect(lstatSync(vaultLink).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('through');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses folders and files others can change, and secrets others can read (exit 4, with the fix)', async () => {
+    const dir = join(home, 'loose');
+    mkdirSync(dir, { mode: 0o700 });
+    const file = join(dir, 'f');
+    writeFileSync(file, 'x', { mode: 0o600 });
+    await assertPrivate(dir, 'folder');
+    await assertPrivate(file, 'secret');
+    chmodSync(dir, 0o775);
+    await expect(assertPrivate(dir, 'folder')).rejects.toMatchObject({ kind: 'auth', code: 'ERR_LOOSE_PERMISSIONS', hint: `chmod 700 ${dir}` });
+    chmodSync(file, 0o640);
+    await assertPrivate(file, 'file'); // readable by the group: fine for an encrypted vault…
+    await expect(assertPrivate(file, 'secret')).rejects.toMatchObject({ kind: 'auth' }); // …not for an identity
+    await assertPrivate(join(dir, 'missing'), 'secret');
   });
 
   it('serialises lock holders and takes over a lock whose owner is dead', async () => {
