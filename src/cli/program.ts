@@ -57,12 +57,23 @@ locked keychain), 5 unavailable, 130 cancelled.`);
   return program;
 }
 
+/**
+ * commander echoes an unknown option whole — `-Xhunter2`, `--value=hunter2` — and what follows the
+ * option's name may be a secret typed in the wrong place: only the name is shown.
+ */
+function withoutValues(message: string): string {
+  return message.replace(/unknown option '([^']*)'/, (_, option: string) => {
+    const name = option.startsWith('--') ? option.split('=')[0]! : option.slice(0, 2);
+    return `unknown option '${name}'`;
+  });
+}
+
 /** commander's own output goes through our IO, and it throws instead of exiting; applied to every subcommand. */
 function configure(command: Command, io: IO): void {
   command.exitOverride().configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),
-    outputError: (s, write) => write(`keysmith: ${s.replace(/^error: /, '')}`),
+    outputError: (s, write) => write(`keysmith: ${withoutValues(s.replace(/^error: /, ''))}`),
   });
   for (const sub of command.commands) configure(sub, io);
 }

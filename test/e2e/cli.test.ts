@@ -169,6 +169,19 @@ describe('keysmith (built bin), file vault', () => {
     }
   });
 
+  it('a mistyped option is named, but what was typed after it is never echoed (it may be a value)', async () => {
+    for (const [args, shown] of [
+      [['secret', 'set', 'db/pw', '-Xhunter2'], "'-X'"],
+      [['secret', 'set', 'db/pw', '--valu=hunter2'], "'--valu'"],
+      [['secret', 'get', '--hunter2'], "'--hunter2'"],
+    ] as const) {
+      const got = await run([...args]);
+      expect(got.code, args.join(' ')).toBe(2);
+      expect(got.stderr).toContain(`unknown option ${shown}`);
+      if (!shown.includes('hunter2')) expect(got.stderr).not.toContain('hunter2');
+    }
+  });
+
   it('export with an empty passphrase is refused, and writes nothing', async () => {
     const out = join(home, 'empty-passphrase.age');
     const got = await run(['vault', 'export', '--out', out, '--passphrase'], undefined, { KEYSMITH_BACKUP_PASSPHRASE: '' });
