@@ -119,6 +119,13 @@ describe('keysmith exec', () => {
     expect(got.stdoutBytes.equals(Buffer.from(input, 'latin1'))).toBe(true);
   });
 
+  it('a bare name that is not in the vault is not echoed: it may be a value typed in its place', async () => {
+    const got = await runBin(['exec', '--env', 'DB_PASSWORD=Hunter2Value', '--', 'true'], { env });
+    expect(got.code).toBe(3);
+    expect(got.stderr).toMatch(/DB_PASSWORD: no secret by the name given/);
+    expect(got.stderr).not.toContain('Hunter2Value');
+  });
+
   it('a missing reference fails with exit 3 naming it, before the child starts', async () => {
     const marker = join(home, 'started');
     const got = await runBin(['exec', '--env', 'A=db/password', '--env', 'B=ks://no/such', '--', ...node(`require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`)], { env });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { NotFoundError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { execWithSecrets } from '../../../exec/exec.js';
 import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-file.js';
@@ -41,19 +42,28 @@ Examples:
       // In an env file a plain value passes through; on the command line every value names a secret.
       const plain: Record<string, string> = {};
       const refs = new Map<string, ReturnType<typeof referenceOrName>>();
+      /** Variables whose secret was named bare (`A=db/pw`), not as `ks://…`. */
+      const bare = new Set<string>();
       for (const e of entries) {
         if (e.line > 0 && !e.value.startsWith('ks://')) {
           plain[e.name] = e.value;
           refs.delete(e.name);
         } else {
           refs.set(e.name, referenceOrName(e.value));
+          if (e.value.startsWith('ks://')) bare.delete(e.name);
+          else bare.add(e.name);
           delete plain[e.name];
         }
       }
       const secrets = new Map<string, Buffer>();
       if (refs.size > 0) {
         const { vault } = await ctx.openVault();
-        const values = await resolveReferences(vault, [...refs.values()], resolvers(ctx, vault));
+        const values = await resolveReferences(vault, [...refs.values()], resolvers(ctx, vault)).catch((err: unknown) => {
+          // A bare name that is not in the vault may be a value typed in its place: name the variable, not it.
+          const missing = [...refs].find(([name, ref]) => bare.has(name) && err instanceof NotFoundError && err.message.startsWith(`${ref.text}:`));
+          if (!missing) throw err;
+          throw new NotFoundError(`${missing[0]}: no secret by the name given after "=" (not shown: it may be a value typed by mistake)`, { hint: 'keysmith secret list shows the names' }, 'ERR_REF_NOT_FOUND');
+        });
         for (const [name, ref] of refs) secrets.set(name, values.get(ref.text)!);
       }
       const result = await execWithSecrets({
