@@ -6,5 +6,10 @@ const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86
 export function parseDuration(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
   if (!match) throw new UsageError(`${flag}: expected a duration like 30s, 15m, 12h, 90d or 2w, got ${JSON.stringify(text)}`);
-  return Number(match[1]) * UNITS[match[2]!]!;
+  const ms = Number(match[1]) * UNITS[match[2]!]!;
+  // Beyond this a date overflows (Date's range) or means "never": neither is a time to live.
+  if (ms > MAX_MS) throw new UsageError(`${flag}: at most 100 years`);
+  return ms;
 }
+
+const MAX_MS = 100 * 365.25 * 86_400_000;
