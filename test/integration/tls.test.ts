@@ -56,6 +56,16 @@ describeWith(['openssl', 'mkcert'], 'tls against openssl and mkcert', () => {
     expect(text).toMatch(/Authority Key Identifier/);
   });
 
+  it('a bad name is refused before anything is made: no dev CA, no files', async () => {
+    const fresh = { ...env, KEYSMITH_HOME: join(home, 'fresh-ks') };
+    const out = dir('bad-name');
+    const got = await runBin(['tls', 'issue', 'bad name!!', '--out-dir', out], { env: fresh });
+    expect(got.code).toBe(2);
+    expect(got.stderr).toMatch(/not a host name/);
+    expect(JSON.parse((await runBin(['tls', 'ca', 'list', '--json'], { env: fresh })).stdout)).toEqual([]);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   it('--client adds clientAuth; the lifetime defaults to 397 days', async () => {
     const out = dir('client');
     const got = await run(['tls', 'issue', 'client.example.test', '--client', '--ca', 'ca-ecp256', '--out-dir', out]);

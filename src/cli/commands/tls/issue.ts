@@ -6,7 +6,8 @@ import { refuseExisting, writeFileAtomic } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
 import { issueCertificate, recordIssued } from '../../../tls/issue.js';
 import { toPkcs12 } from '../../../tls/p12.js';
-import { fileStem } from '../../../tls/names.js';
+import { keyAlgorithm } from '../../../tls/keys.js';
+import { fileStem, parseSan } from '../../../tls/names.js';
 import type { Vault } from '../../../vault/types.js';
 import type { Context } from '../../context.js';
 import type { ContextFor } from '../../program.js';
@@ -61,6 +62,9 @@ Examples:
     .action(async (names: string[], flags: IssueFlags, command: Command) => {
       const ctx = contextFor(command);
       const days = parseDays(flags.days);
+      // Every input is checked before anything is made: a bad name must not leave a new dev CA behind.
+      for (const name of names) parseSan(name);
+      if (flags.key) keyAlgorithm(flags.key);
       const stem = fileStem(names);
       const certPath = join(flags.outDir, `${stem}.pem`);
       const keyPath = join(flags.outDir, `${stem}-key.pem`);
