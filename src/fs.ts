@@ -106,8 +106,9 @@ export interface LockOptions {
  * a breaker first takes a second, short-lived guard file (O_EXCL too), then reads the lock again
  * and removes it only if it is still the same dead owner's. Two waiters can both see a stale lock;
  * only one breaks it, and neither can remove the fresh lock the other took meanwhile. The owner
- * removes its lock only while it still holds its own token. (`unlink` what looks stale, without the
- * guard, lost 27 of 864 acknowledged writes in 72 rounds in review, and saw only 874 of 2,400 writers complete in test/integration/lock.test.ts.)
+ * removes its lock only while it still holds its own token. (Unlinking what looks stale, without
+ * the guard, lost 27 of 864 acknowledged writes in 72 rounds in review; in
+ * test/integration/lock.test.ts only 874 of 2,400 writers completed.)
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${path}.lock`;

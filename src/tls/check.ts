@@ -100,7 +100,7 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   return out.sort().map((p) => (pattern.startsWith('./') || pattern.startsWith('/') ? p : p.replace(/^\.\//, '')));
 }
 
-function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: ServerVerdict | null, hostnameMatch: boolean | null, ocsp: OcspResult | null): Pick<CheckResult, 'status' | 'daysLeft' | 'notAfter' | 'subject' | 'message'> {
+function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: ServerVerdict | null, ocsp: OcspResult | null): Pick<CheckResult, 'status' | 'daysLeft' | 'notAfter' | 'subject' | 'message'> {
   const result = (status: CheckStatus, message: string) => ({ status, ...base, message });
   const leaf = certs[0]!;
   // The earliest expiry of the chain counts, the root included once it is known: an intermediate can expire first.
@@ -122,7 +122,7 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   const early = certs.find((c) => c.notBefore > now);
   if (early) return result('CRITICAL', `not yet valid${early === leaf ? '' : ` (${early.label})`}`);
   if (verdict && !verdict.trusted) return result('CRITICAL', `not trusted: ${verdict.trustError!.message}`);
-  if (hostnameMatch === false) return result('CRITICAL', 'certificate does not match the host name');
+  if (verdict?.hostnameMatch === false) return result('CRITICAL', 'certificate does not match the host name');
   if (ocsp?.status === 'revoked') return result('CRITICAL', `revoked ${ocsp.revokedAt}${ocsp.reason ? ` (${ocsp.reason})` : ''}, says the OCSP ${ocsp.source === 'stapled' ? 'response the server stapled' : `responder ${ocsp.responder}`}`);
   if (within(o.crit, notBefore, notAfter, now)) return result('CRITICAL', `expires in ${daysLeft} day(s)${which}`);
   if (within(o.warn, notBefore, notAfter, now)) return result('WARNING', `expires in ${daysLeft} day(s)${which}`);
@@ -132,7 +132,6 @@ function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: Server
   return result('OK', `${daysLeft} day(s) left${ocsp?.status === 'good' ? ', not revoked (OCSP)' : ocsp && 'message' in ocsp ? ` (OCSP not checked: ${ocsp.message})` : ''}`);
 }
 
-const MAX_FILE = MAX_PEM_BYTES;
 
 /**
  * A certificate file's bytes, or why it is not read: a FIFO would never end and /dev/zero never stop,
@@ -151,7 +150,7 @@ function readBundle(path: string): Buffer | string {
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) return info.isDirectory() ? 'is a folder' : 'not a regular file';
-    if (info.size > MAX_FILE) return `larger than ${MAX_FILE / 1024 / 1024} MiB: not a certificate bundle`;
+    if (info.size > MAX_PEM_BYTES) return `larger than ${MAX_PEM_BYTES / 1024 / 1024} MiB: not a certificate bundle`;
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -193,11 +192,8 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
     const unknown = (message: string): CheckResult => ({ target, kind, status: 'UNKNOWN', daysLeft: null, notAfter: null, subject: null, message, trusted: null, trustError: null, hostnameMatch: null, ocsp: null });
     const judge = async (certs: CertType[], host: string | null, staple?: Uint8Array): Promise<CheckResult> => {
       const verdict = store ? await verifyServer(certs, store, { at: now, host }) : null;
-      const hostnameMatch = verdict?.hostnameMatch ?? null;
-      // The issuer is the validated path's; unverified (--no-verify), the next certificate sent.
-      const issuer = verdict?.trusted ? verdict.path[1] : certs[1];
-      const ocsp = o.ocsp ? await revocation(certs[0]!, issuer, { staple, timeoutMs: o.timeoutMs, now, trusted: verdict?.trusted === true }) : null;
-      return { target, kind, ...classify(certs, now, o, verdict, hostnameMatch, ocsp), trusted: verdict?.trusted ?? null, trustError: verdict?.trustError ?? null, hostnameMatch, ocsp };
+      const ocsp = o.ocsp ? await revocation(certs, verdict, { staple, timeoutMs: o.timeoutMs, now }) : null;
+      return { target, kind, ...classify(certs, now, o, verdict, ocsp), trusted: verdict?.trusted ?? null, trustError: verdict?.trustError ?? null, hostnameMatch: verdict?.hostnameMatch ?? null, ocsp };
     };
     try {
       if (kind === 'file') {
@@ -240,15 +236,20 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
   return results.filter((r): r is CheckResult => r !== undefined);
 }
 
-/** The leaf's OCSP status; failures become a status with a message, for the caller to weigh. */
-export async function revocation(leaf: CertType, issuer: CertType | undefined, options: { staple?: Uint8Array; timeoutMs: number; now: Date; trusted: boolean }): Promise<OcspResult> {
+/**
+ * The leaf's OCSP status, for the chain `certs` as sent and its `verdict` (null: not verified). The
+ * issuer is the validated path's, else the next certificate sent.
+ */
+export async function revocation(certs: CertType[], verdict: Pick<ServerVerdict, 'trusted' | 'path'> | null, options: { staple?: Uint8Array; timeoutMs: number; now: Date }): Promise<OcspResult> {
+  const trusted = verdict?.trusted === true;
+  const [leaf, issuer] = [certs[0]!, trusted ? verdict!.path[1] : certs[1]];
   if (!issuer) return { status: 'invalid', message: 'cannot check revocation without the issuer certificate (the chain has only the leaf)' };
   // The responder's URL comes from the certificate: keysmith asks it only for a chain it trusts, so an
   // untrusted certificate cannot send keysmith's requests wherever it likes. A staple costs no request.
-  if (!options.staple && !options.trusted) return { status: 'none', message: 'the responder was not asked: the chain is not trusted (or not verified)' };
+  if (!options.staple && !trusted) return { status: 'none', message: 'the responder was not asked: the chain is not trusted (or not verified)' };
   const { checkOcsp } = await import('./ocsp.js');
   try {
-    return await checkOcsp(leaf.der, issuer.der, options);
+    return await checkOcsp(leaf.der, issuer.der, { ...(options.staple ? { staple: options.staple } : {}), timeoutMs: options.timeoutMs, now: options.now });
   } catch (err) {
     if (!(err instanceof KeysmithError)) throw err;
     const status = err.code === 'ERR_TLS_OCSP_NO_URL' ? 'none' : err.kind === 'unavailable' ? 'unavailable' : 'invalid';

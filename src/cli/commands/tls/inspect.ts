@@ -68,8 +68,8 @@ Examples:
           const [{ parseCertificates, verifyServer }, { loadTrustStore }] = await Promise.all([import('../../../tls/validate.js'), import('../../../tls/roots.js')]);
           const certs = parseCertificates(bytes);
           if (certs.length === 0) throw new UsageError(`--ocsp: no certificate in ${target}`);
-          const { trusted, path } = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now() });
-          ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { timeoutMs: Number(flags.timeout) * 1000, now: ctx.now(), trusted });
+          const verdict = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now() });
+          ocsp = await revocation(certs, verdict, { timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
         }
       } else {
         const endpoint = { ...parseEndpoint(target, flags.starttls), ...(flags.servername ? { servername: flags.servername } : {}) };
@@ -79,10 +79,10 @@ Examples:
         // The same validator and roots as tls check: the two commands cannot disagree.
         const [{ verifyServer, Cert }, { loadTrustStore }] = await Promise.all([import('../../../tls/validate.js'), import('../../../tls/roots.js')]);
         const host = endpoint.servername ?? endpoint.host;
-        const certs = peer.chain.map((c) => new Cert(c.raw));
-        const { trusted, trustError, hostnameMatch, path } = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now(), host });
-        trust = { trusted, trustError, hostnameMatch };
-        if (flags.ocsp) ocsp = await revocation(certs[0]!, trusted ? path[1] : certs[1], { staple: peer.ocspResponse, timeoutMs: Number(flags.timeout) * 1000, now: ctx.now(), trusted });
+        const certs = peer.chain.map((c) => new Cert(c));
+        const verdict = await verifyServer(certs, await loadTrustStore(ctx.env, flags.caFile), { at: ctx.now(), host });
+        trust = { trusted: verdict.trusted, trustError: verdict.trustError, hostnameMatch: verdict.hostnameMatch };
+        if (flags.ocsp) ocsp = await revocation(certs, verdict, { staple: peer.ocspResponse, timeoutMs: Number(flags.timeout) * 1000, now: ctx.now() });
       }
       const shown = flags.chain ? items : items.slice(0, 1);
       if (ctx.flags.json) {
