@@ -9,12 +9,23 @@ export interface IO {
   isTTY: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** Whether stdout and stderr were redirected to regular files (not a terminal, pipe or socket). */
   toFile?: { stdout: boolean; stderr: boolean };
+  /** stdout and stderr are one file (a terminal, `> log 2>&1`, `2>&1 |`): their reader sees them merged. */
+  merged?: boolean;
   env: NodeJS.ProcessEnv;
 }
 
 const isRegularFile = (fd: number) => {
   try {
     return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+};
+
+const sameFile = (a: number, b: number) => {
+  try {
+    const [x, y] = [fstatSync(a), fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
   } catch {
     return false;
   }
@@ -34,6 +45,7 @@ export function processIO(): IO {
     stderr: process.stderr,
     isTTY: { stdin: !!process.stdin.isTTY, stdout: !!process.stdout.isTTY, stderr: !!process.stderr.isTTY },
     toFile: { stdout: isRegularFile(1), stderr: isRegularFile(2) },
+    merged: sameFile(1, 2),
     env: process.env,
   };
 }

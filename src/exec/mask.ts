@@ -5,91 +5,184 @@ export const MASK = Buffer.from('***');
 export const MIN_MASKED_LENGTH = 4;
 
 /**
- * The forms a secret can leak in: as is, base64 and base64url (unpadded, so it also matches inside
- * longer padded text), URL-encoded, and hex in both cases.
+ * The forms a secret can leak in: as is; its base64 and base64url at each of the three byte
+ * alignments it can have inside longer data (`user:SECRET` in a Basic auth header); hex in both
+ * cases; URL and form encodings; JSON string escapes. Forms shorter than MIN_MASKED_LENGTH are left out.
  */
 export function secretForms(value: string | Uint8Array): Buffer[] {
   const raw = Buffer.from(value);
-  const forms = [
-    raw,
-    Buffer.from(raw.toString('base64').replace(/=+$/, '')),
-    Buffer.from(raw.toString('base64url')),
-    Buffer.from(encodeURIComponent(raw.toString('utf8'))),
-    Buffer.from(raw.toString('hex')),
-    Buffer.from(raw.toString('hex').toUpperCase()),
-  ];
+  const text = raw.toString('utf8');
+  const forms: Array<string | Buffer> = [raw, raw.toString('hex'), raw.toString('hex').toUpperCase()];
+  for (const alphabet of ['base64', 'base64url'] as const) {
+    // The whole value, unpadded, and the characters that encode only the value's bits at each alignment.
+    forms.push(raw.toString(alphabet).replace(/=+$/, ''));
+    for (const shift of [0, 1, 2]) {
+      const encoded = Buffer.concat([Buffer.alloc(shift), raw]).toString(alphabet);
+      forms.push(encoded.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + raw.length)) / 6)));
+    }
+  }
+  forms.push(
+    encodeURIComponent(text),
+    percentEncode(raw, false),
+    percentEncode(raw, true),
+    new URLSearchParams({ v: text }).toString().slice(2),
+  );
+  const json = JSON.stringify(text).slice(1, -1);
+  forms.push(json, json.replace(/\//g, '\\/'), json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   const seen = new Set<string>();
-  return forms.filter((f) => {
-    const key = f.toString('latin1');
-    if (f.length === 0 || seen.has(key)) return false;
+  const unique: Buffer[] = [];
+  for (const form of forms) {
+    const bytes = Buffer.from(form);
+    const key = bytes.toString('latin1');
+    if (bytes.length < MIN_MASKED_LENGTH || seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    unique.push(bytes);
+  }
+  return unique;
 }
 
+/** RFC 3986 percent-encoding of every byte but the unreserved ones; `plus`: a space as `+` (HTML forms, Python's quote_plus). */
+function percentEncode(bytes: Buffer, plus: boolean): Buffer {
+  const out = Buffer.alloc(bytes.length * 3);
+  let n = 0;
+  for (const b of bytes) {
+    if (UNRESERVED[b]) out[n++] = b;
+    else if (b === 0x20 && plus) out[n++] = 0x2b;
+    else n += out.write(`%${HEX[b >> 4]}${HEX[b & 15]}`, n, 'latin1');
+  }
+  return out.subarray(0, n);
+}
+const HEX = '0123456789ABCDEF';
+const UNRESERVED = Uint8Array.from({ length: 256 }, (_, b) => Number(/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))));
+
 /**
- * An Aho–Corasick automaton over bytes, as a full transition table: one table lookup per input
- * byte whatever the number of patterns, so masking many secrets costs the same as masking one.
+ * An Aho–Corasick automaton over bytes, in O(total pattern length) memory: ~10 bytes a state.
+ * States are numbered breadth-first, so a state's children are consecutive and depth grows with
+ * the number. The shallowest states (where ordinary output spends its time) get a full 256-entry
+ * transition row: one table lookup a byte. Deeper states keep only their children and a failure
+ * link, so a 64 KB secret costs megabytes, not the gigabyte a full table would.
  */
 export class Matcher {
-  /** next state = delta[state * 256 + byte]; 16-bit entries when they fit: half the cache, ~40% faster. */
+  /** Transitions of the DENSE shallowest states: next = delta[state * 256 + byte]. */
   private readonly delta: Uint16Array | Uint32Array;
-  /** Length of the longest pattern that ends in each state (0: none). */
-  private readonly out: Uint32Array;
-  /** How many of the last bytes read could still begin a match, per state. */
-  private readonly depth: Uint32Array;
+  private readonly dense: number;
+  /** Children of state s are the states childStart[s] … childStart[s + 1] - 1, sorted by label. */
+  private readonly childStart: Uint32Array;
+  /** The byte on the edge into each state. */
+  private readonly label: Uint8Array;
+  private readonly fail: Uint32Array;
+  /** Bit 1: a pattern ends at this state; bit 2: some pattern is a suffix of it (itself included). */
+  private readonly flags: Uint8Array;
+  /** The first state of each depth. */
+  private readonly levelStart: Uint32Array;
   readonly maxLength: number;
 
+  /** Dense rows for at most this many states: 4 MB at most, and the common case stays on them. */
+  static readonly DENSE = 4096;
+
   constructor(patterns: Uint8Array[]) {
-    const total = patterns.reduce((n, p) => n + p.length, 0) + 1;
-    const goto = new Int32Array(total * 256).fill(-1);
-    const depth = new Uint32Array(total);
-    const out = new Uint32Array(total);
+    const sorted = patterns
+      .filter((p) => p.length > 0)
+      .map((p) => Buffer.from(p.buffer, p.byteOffset, p.length))
+      .sort(Buffer.compare)
+      .filter((p, i, all) => i === 0 || !p.equals(all[i - 1]!));
+    this.maxLength = sorted.reduce((m, p) => Math.max(m, p.length), 0);
+    // A trie over sorted strings has 1 + Σ (length − common prefix with the previous) nodes.
     let states = 1;
-    for (const p of patterns) {
-      let s = 0;
-      for (const byte of p) {
-        if (goto[s * 256 + byte]! < 0) {
-          depth[states] = depth[s]! + 1;
-          goto[s * 256 + byte] = states++;
-        }
-        s = goto[s * 256 + byte]!;
-      }
-      out[s] = Math.max(out[s]!, p.length);
-    }
-    // Breadth-first: each state's missing transitions follow its failure link.
-    const delta = new Uint32Array(states * 256);
+    for (let i = 0; i < sorted.length; i++) states += sorted[i]!.length - (i === 0 ? 0 : commonPrefix(sorted[i - 1]!, sorted[i]!));
+    const childStart = new Uint32Array(states + 1);
+    const label = new Uint8Array(states);
     const fail = new Uint32Array(states);
-    const queue: number[] = [];
-    for (let b = 0; b < 256; b++) {
-      const t = goto[b]!;
-      if (t > 0) {
-        delta[b] = t;
-        fail[t] = 0;
-        queue.push(t);
-      } else delta[b] = 0;
+    const flags = new Uint8Array(states);
+    const levelStart = new Uint32Array(this.maxLength + 2);
+    const rootChild = new Int32Array(256).fill(-1);
+    const child = (s: number, b: number): number => {
+      if (s === 0) return rootChild[b]!;
+      let lo = childStart[s]!;
+      let hi = childStart[s + 1]! - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (label[mid] === b) return mid;
+        if (label[mid]! < b) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    };
+    const next = (s: number, b: number): number => {
+      for (;;) {
+        const c = child(s, b);
+        if (c >= 0) return c;
+        if (s === 0) return 0;
+        s = fail[s]!;
+      }
+    };
+    // Level by level: the states of depth d are the distinct d-byte prefixes, each a run [lo, hi) of sorted patterns.
+    let runs = { lo: Uint32Array.of(0), hi: Uint32Array.of(sorted.length) };
+    let count = 1;
+    for (let depth = 0, first = 0; first < count; depth++) {
+      levelStart[depth] = first;
+      const width = count - first;
+      const nextLo: number[] = [];
+      const nextHi: number[] = [];
+      for (let i = 0; i < width; i++) {
+        const s = first + i;
+        let j = runs.lo[i]!;
+        const hi = runs.hi[i]!;
+        if (depth > 0 && sorted[j]!.length === depth) j++; // the pattern that ends here (sorted: first in its run)
+        childStart[s] = count;
+        while (j < hi) {
+          const b = sorted[j]![depth]!;
+          const lo = j;
+          while (j < hi && sorted[j]![depth] === b) j++;
+          label[count] = b;
+          if (sorted[lo]!.length === depth + 1) flags[count] = 1; // a pattern ends at the new state
+          if (s === 0) rootChild[b] = count;
+          nextLo.push(lo);
+          nextHi.push(j);
+          count++;
+        }
+      }
+      childStart[first + width] = count;
+      // Failure links of the new level: the longest proper suffix that is also a prefix.
+      for (let i = 0; i < width; i++) {
+        const s = first + i;
+        for (let t = childStart[s]!; t < childStart[s + 1]!; t++) {
+          fail[t] = s === 0 ? 0 : next(fail[s]!, label[t]!);
+          flags[t]! |= flags[t]! & 1 ? 2 : flags[fail[t]!]! & 2;
+        }
+      }
+      runs = { lo: Uint32Array.from(nextLo), hi: Uint32Array.from(nextHi) };
+      first += width;
     }
-    for (let head = 0; head < queue.length; head++) {
-      const s = queue[head]!;
-      out[s] = Math.max(out[s]!, out[fail[s]!]!);
+    levelStart[this.maxLength + 1] = states;
+    // Full rows for the shallowest states, in order: a state's failure row is always built before it.
+    this.dense = Math.min(states, Matcher.DENSE);
+    const delta = states <= 0xffff ? new Uint16Array(this.dense * 256) : new Uint32Array(this.dense * 256);
+    for (let s = 0; s < this.dense; s++) {
       for (let b = 0; b < 256; b++) {
-        const t = goto[s * 256 + b]!;
-        if (t > 0) {
-          fail[t] = delta[fail[s]! * 256 + b]!;
-          delta[s * 256 + b] = t;
-          queue.push(t);
-        } else delta[s * 256 + b] = delta[fail[s]! * 256 + b]!;
+        const c = child(s, b);
+        delta[s * 256 + b] = c >= 0 ? c : s === 0 ? 0 : delta[fail[s]! * 256 + b]!;
       }
     }
-    this.delta = states <= 0xffff ? Uint16Array.from(delta) : delta;
-    this.out = out.subarray(0, states);
-    this.depth = depth.subarray(0, states);
-    this.maxLength = patterns.reduce((m, p) => Math.max(m, p.length), 0);
+    this.delta = delta;
+    this.childStart = childStart;
+    this.label = label;
+    this.fail = fail;
+    this.flags = flags;
+    this.levelStart = levelStart;
   }
 
   /** The number of trailing bytes that are a prefix of some pattern: all that must be held back. */
   pending(state: number): number {
-    return this.depth[state]!;
+    const levels = this.levelStart;
+    let lo = 0;
+    let hi = levels.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (levels[mid]! <= state) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /**
@@ -97,26 +190,57 @@ export class Matcher {
    * position (end is exclusive, relative to `bytes`). Returns the state after the last byte.
    */
   scan(bytes: Uint8Array, state: number, onMatch: (end: number, length: number) => void): number {
-    const { delta, out } = this;
+    const { delta, dense, flags } = this;
     let s = state;
     for (let i = 0; i < bytes.length; i++) {
-      s = delta[(s << 8) | bytes[i]!]!;
-      const len = out[s]!;
-      if (len !== 0) onMatch(i + 1, len);
+      const b = bytes[i]!;
+      s = s < dense ? delta[(s << 8) | b]! : this.step(s, b);
+      if (flags[s]! & 2) onMatch(i + 1, this.longestMatch(s));
     }
     return s;
   }
+
+  /** The transition from a sparse state: its child on `b`, or its failure link's. */
+  private step(state: number, b: number): number {
+    const { childStart, label, fail, dense } = this;
+    let s = state;
+    while (s >= dense) {
+      const end = childStart[s + 1]!;
+      for (let c = childStart[s]!; c < end; c++) if (label[c] === b) return c;
+      s = fail[s]!;
+    }
+    return this.delta[(s << 8) | b]!;
+  }
+
+  /** The longest pattern that is a suffix of the state: the first one on its failure chain. */
+  private longestMatch(state: number): number {
+    let s = state;
+    while (!(this.flags[s]! & 1)) s = this.fail[s]!;
+    return this.pending(s);
+  }
+}
+
+function commonPrefix(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /**
  * A stream that replaces every occurrence of the patterns with `***`, also across chunk
- * boundaries. It holds back only the trailing bytes that could begin a secret (at most the longest
- * pattern minus one byte), so a prompt or a progress line is shown at once and long-running and
- * binary streams keep flowing.
+ * boundaries and where occurrences overlap. It holds back only the trailing bytes that could begin
+ * a secret (at most the longest pattern), so a prompt or a progress line is shown at once and
+ * long-running and binary streams keep flowing.
+ *
+ * Positions are counted from the start of the stream. A byte is shown in clear only once no
+ * occurrence can still cover it: every later occurrence starts within the last `pending` bytes.
  */
 export class MaskingStream extends Transform {
+  /** Bytes not yet passed on; `start` is the stream position of the first. */
   private held: Buffer = Buffer.alloc(0);
-  /** Masked ranges within `held`, sorted and merged: [start, end). */
+  private start = 0;
+  /** Masked ranges not yet passed on, sorted, disjoint and not touching: [from, to). */
   private ranges: Array<[number, number]> = [];
   private state = 0;
 
@@ -125,41 +249,50 @@ export class MaskingStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    const offset = this.held.length;
-    const buf = offset === 0 ? chunk : Buffer.concat([this.held, chunk]);
-    this.state = this.matcher.scan(chunk, this.state, (end, length) => {
-      const e = offset + end;
-      const s = e - length;
-      const last = this.ranges[this.ranges.length - 1];
-      if (last && s <= last[1]) last[1] = Math.max(last[1], e);
-      else this.ranges.push([Math.max(0, s), e]);
-    });
-    // Bytes before `cut` can no longer be the start of a match: emit them.
-    let cut = buf.length - this.matcher.pending(this.state);
-    for (const [s, e] of this.ranges) if (s < cut && e > cut) cut = e;
-    this.emit_(buf, cut);
+    const base = this.start + this.held.length;
+    this.state = this.matcher.scan(chunk, this.state, (end, length) => this.hide(base + end - length, base + end));
+    this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    const total = base + chunk.length;
+    let cut = Math.max(this.start, total - this.matcher.pending(this.state));
+    // A masked range that has begun before the cut can go out whole: its bytes are hidden anyway.
+    for (const [from, to] of this.ranges) if (from <= cut && to > cut) cut = to;
+    this.release(cut);
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.emit_(this.held, this.held.length);
+    this.release(this.start + this.held.length);
     done();
   }
 
-  private emit_(buf: Buffer, cut: number): void {
-    const parts: Buffer[] = [];
-    let pos = 0;
-    const kept: Array<[number, number]> = [];
-    for (const [s, e] of this.ranges) {
-      if (e <= cut) {
-        if (s > pos) parts.push(buf.subarray(pos, s));
-        if (e > pos) parts.push(MASK);
-        pos = Math.max(pos, e);
-      } else kept.push([s - cut, e - cut]);
+  /** Adds [from, to), merged with every range it overlaps or touches. */
+  private hide(from: number, to: number): void {
+    // What was passed on already was passed on masked (see the cut): start at the held bytes.
+    let f = Math.max(from, this.start);
+    let t = to;
+    while (this.ranges.length > 0 && this.ranges[this.ranges.length - 1]![1] >= f) {
+      const [pf, pt] = this.ranges.pop()!;
+      f = Math.min(f, pf);
+      t = Math.max(t, pt);
     }
-    if (cut > pos) parts.push(buf.subarray(pos, cut));
-    this.ranges = kept;
-    this.held = Buffer.from(buf.subarray(cut)); // a copy: the chunk's memory is not ours to keep
+    this.ranges.push([f, t]);
+  }
+
+  /** Passes on every held byte before stream position `cut`, each masked range as `***`. */
+  private release(cut: number): void {
+    if (cut <= this.start) return;
+    const parts: Buffer[] = [];
+    let pos = this.start;
+    while (this.ranges.length > 0 && this.ranges[0]![1] <= cut) {
+      const [from, to] = this.ranges.shift()!;
+      if (from > pos) parts.push(this.held.subarray(pos - this.start, from - this.start));
+      parts.push(MASK);
+      pos = to;
+    }
+    if (cut > pos) parts.push(this.held.subarray(pos - this.start, cut - this.start));
+    // A copy of what stays: the chunk's memory is not ours to keep.
+    this.held = Buffer.from(this.held.subarray(cut - this.start));
+    this.start = cut;
     if (parts.length > 0) this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
   }
 }

@@ -27,6 +27,9 @@ function randomSplit(buf: Buffer): Buffer[] {
   return parts;
 }
 
+/** Adjacent masks may come out as one `***` or several, depending on how the bytes arrive. */
+const runs = (s: string) => s.replace(/(\*\*\*)+/g, '***');
+
 const secret = 'S3cr3t-v@lue/with+chars';
 const forms = secretForms(secret);
 
@@ -40,7 +43,8 @@ describe('secretForms', () => {
     expect(texts).toContain(Buffer.from(secret).toString('hex'));
     expect(texts).toContain(Buffer.from(secret).toString('hex').toUpperCase());
     expect(new Set(texts).size).toBe(texts.length);
-    expect(secretForms('abcd').map(String)).toEqual(['abcd', 'YWJjZA', '61626364']);
+    // base64 at alignments 0, 1, 2 in longer data: only the characters made of the value's bits alone.
+    expect(secretForms('abcd').map(String)).toEqual(['abcd', '61626364', 'YWJjZA', 'YWJjZ', 'FiY2', 'hYmNk']);
   });
 });
 
@@ -57,7 +61,7 @@ describe('MaskingStream', () => {
     ['7-byte chunks', (b: Buffer) => splitEvery(b, 7)],
     ['random chunks', randomSplit],
   ])('masks every form, split as %s', async (_label, split) => {
-    expect((await mask(forms, split(text))).toString()).toBe(expected);
+    expect(runs((await mask(forms, split(text))).toString())).toBe(expected);
   });
 
   it('masks inside binary data and leaves every other byte identical', async () => {
@@ -114,5 +118,82 @@ describe('MaskingStream', () => {
     const out = await mask([Buffer.from('abcd'), Buffer.from('cdef'), Buffer.from('wxyz')], splitEvery(Buffer.from('..abcdef..wxyzwxyz..abcd'), 3));
     expect(out.toString()).not.toMatch(/abcd|cdef|wxyz/);
     expect(out.toString()).toMatch(/^\.\.\*\*\*.*\.\.\*\*\*.*\.\.\*\*\*$/);
+  });
+});
+
+/** The reference: every byte inside any occurrence of any pattern is hidden; each hidden run shows as one `***`. */
+function reference(patterns: Buffer[], text: Buffer): string {
+  const hidden = new Uint8Array(text.length);
+  for (const p of patterns) for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + 1)) hidden.fill(1, i, i + p.length);
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (!hidden[i]) out += String.fromCharCode(text[i]!);
+    else if (i === 0 || !hidden[i - 1]) out += '***';
+  }
+  return out;
+}
+describe('MaskingStream: overlapping and adjacent occurrences (issue 10, finding 3)', () => {
+  const bytes = (s: string) => [...Buffer.from(s)].map((b) => Buffer.from([b]));
+  it.each([
+    [['pass1pass'], 'pass1pass1pass!', '***!'],
+    [['abcd1234', '1234wxyz'], 'abcd1234wxyz!', '***!'],
+    [['bc', 'abcd'], 'xabcdx', 'x***x'],
+    [['bcde', 'ab', 'ef'], '-abcdef-', '-***-'],
+    [['aaaa'], 'aaaaaaa.aaa.aaaa', '***.aaa.***'],
+  ])('%j in %j, byte by byte and in one write', async (patterns, text, expected) => {
+    const p = patterns.map((s) => Buffer.from(s));
+    expect(runs((await mask(p, bytes(text))).toString())).toBe(expected);
+    expect(runs((await mask(p, [Buffer.from(text)])).toString())).toBe(expected);
+  });
+
+  it('agrees with the reference on 3,000 random texts over a tiny alphabet, at every write size', async () => {
+    const pick = (n: number) => Array.from({ length: n }, () => 'ab1'[Math.floor(Math.random() * 3)]).join('');
+    for (let round = 0; round < 3000; round++) {
+      const patterns = Array.from({ length: 1 + (round % 4) }, () => Buffer.from(pick(2 + Math.floor(Math.random() * 6))));
+      const text = Buffer.from(pick(Math.floor(Math.random() * 60)));
+      const expected = runs(reference(patterns, text));
+      for (const split of [(b: Buffer) => [b], (b: Buffer) => splitEvery(b, 1), randomSplit]) {
+        const got = runs((await mask(patterns, split(text))).toString('latin1'));
+        if (got !== expected) expect({ patterns: patterns.map(String), text: String(text), got }).toEqual({ patterns: patterns.map(String), text: String(text), got: expected });
+      }
+    }
+  });
+});
+
+describe('secretForms: the encodings a secret leaks in (issue 10, finding 4)', () => {
+  const S = 'Sécret "quoted" / line\nwith+plus & 😀';
+  const masked = async (text: string) => runs((await mask(secretForms(S), splitEvery(Buffer.from(text), 3))).toString());
+
+  it('base64 and base64url of the value at each of the three alignments inside longer data (curl -v prints Basic auth so)', async () => {
+    for (const alphabet of ['base64', 'base64url'] as const) {
+      for (const prefix of ['', 'u', 'us', 'user:', 'a longer prefix:']) {
+        for (const suffix of ['', '!', 'ab', '\n and more']) {
+          const data = Buffer.from(prefix + S + suffix);
+          const b64 = data.toString(alphabet);
+          // The characters whose six bits all come from the value: those must not be visible.
+          const from = Math.ceil((8 * Buffer.byteLength(prefix)) / 6);
+          const to = Math.floor((8 * (Buffer.byteLength(prefix) + Buffer.byteLength(S))) / 6);
+          // The value's own unpadded base64 also ends in the character it shares with what follows,
+          // when that character happens to be the same: one more may be hidden, none fewer.
+          const got = await masked(`Authorization: Basic ${b64}`);
+          const label = `${alphabet} ${JSON.stringify(prefix)} ${JSON.stringify(suffix)}`;
+          expect([`${b64.slice(0, from)}***${b64.slice(to)}`, `${b64.slice(0, from)}***${b64.slice(to + 1)}`], label).toContain(got.slice('Authorization: Basic '.length));
+        }
+      }
+    }
+  });
+
+  it('JSON string escaping: JavaScript, Python (ensure_ascii) and PHP (escaped slashes)', async () => {
+    const js = JSON.stringify({ password: S });
+    const ascii = js.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const php = js.replace(/\//g, '\\/');
+    for (const text of [js, ascii, php]) expect(await masked(text), text).toBe('{"password":"***"}');
+  });
+
+  it('URL and form encoding: encodeURIComponent, RFC 3986, application/x-www-form-urlencoded (+ for space)', async () => {
+    const strict = (plus: boolean) => [...Buffer.from(S)].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 && plus ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    for (const encoded of [encodeURIComponent(S), new URLSearchParams({ p: S }).toString().slice(2), strict(false), strict(true)]) {
+      expect(await masked(`GET /login?p=${encoded}&next=1`), encoded).toBe('GET /login?p=***&next=1');
+    }
   });
 });
