@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { childEnvironment } from '../child-env.js';
 import { UsageError } from '../errors.js';
 import { Matcher, MaskingStream, MIN_MASKED_LENGTH, secretForms } from './mask.js';
@@ -14,11 +16,15 @@ export interface ExecOptions {
   env: NodeJS.ProcessEnv;
   /** Variables to add: secret values, masked in the child's output. */
   secrets: Map<string, Buffer>;
+  /** Variables to add as the path of a private file holding the value (masked too): any bytes, any size. */
+  files?: Map<string, Buffer>;
   /** Variables to add as they are (plain values of an env file). */
   plain?: Record<string, string>;
   mask: boolean;
   stdout: Writable;
   stderr: Writable;
+  /** stdout and stderr reach one reader (a terminal, `> log 2>&1`): mask them as one stream, in order. */
+  merged?: boolean;
   /** Where `::add-mask::` lines go under GitHub Actions (a stream the runner reads), or null for nowhere. */
   announce?: Writable | null;
   /** Status lines for people (stderr). */
@@ -43,17 +49,61 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
   // The child gets the caller's environment less keysmith's own credentials, plus exactly what was asked.
   const childEnv: NodeJS.ProcessEnv = { ...childEnvironment(options.env), ...options.plain };
   const patterns: Buffer[] = [];
-  for (const [name, value] of options.secrets) {
-    // An environment variable is a C string of text: refuse what it cannot carry exactly, before the child starts.
-    const hint = `write it to a private file instead: keysmith secret get NAME > file (0600), and pass the file's path`;
-    if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, { hint }, 'ERR_EXEC_NUL');
-    const text = value.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(value)) throw new UsageError(`${name}: the value is not UTF-8 text and would be changed on its way into the environment`, { hint }, 'ERR_EXEC_NOT_UTF8');
-    childEnv[name] = text;
-    if (!options.mask) continue;
+  const maskValue = (name: string, value: Buffer) => {
+    if (!options.mask) return;
     if (value.length < MIN_MASKED_LENGTH) options.warn(`warning: ${name} is shorter than ${MIN_MASKED_LENGTH} characters and is not masked`);
     else patterns.push(...secretForms(value));
+  };
+  for (const [name, value] of options.secrets) {
+    childEnv[name] = environmentValue(name, value);
+    maskValue(name, value);
   }
+  for (const [name, value] of options.files ?? []) maskValue(name, value);
+  const folder = options.files?.size ? await privateFiles(options.files, childEnv) : undefined;
+  try {
+    return await run(options, childEnv, patterns);
+  } finally {
+    if (folder) await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Linux refuses a single environment string ("NAME=value" and its NUL) over 32 pages (MAX_ARG_STRLEN). */
+const MAX_ENV_STRING = process.platform === 'linux' ? 32 * 4096 : Infinity;
+
+/** The value as environment text, or a refusal, before the child starts, of what the environment cannot carry exactly. */
+function environmentValue(name: string, value: Buffer): string {
+  const hint = `pass it as a file instead: --env-path ${name}=… gives the command the path of a private (0600) file holding it`;
+  if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, { hint }, 'ERR_EXEC_NUL');
+  const text = value.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(value)) throw new UsageError(`${name}: the value is not UTF-8 text and would be changed on its way into the environment`, { hint }, 'ERR_EXEC_NOT_UTF8');
+  if (Buffer.byteLength(name) + value.length + 2 > MAX_ENV_STRING) {
+    throw new UsageError(`${name}: the value is ${value.length} bytes, more than one environment variable can hold (${MAX_ENV_STRING - 2 - Buffer.byteLength(name)})`, { hint }, 'ERR_EXEC_TOO_LARGE');
+  }
+  return text;
+}
+
+/**
+ * Writes each value to a 0600 file in a new 0700 folder (in $XDG_RUNTIME_DIR, memory-backed and
+ * private, when there is one) and sets the variable to its path. Returns the folder, removed when
+ * the command ends.
+ */
+async function privateFiles(files: Map<string, Buffer>, childEnv: NodeJS.ProcessEnv): Promise<string> {
+  const folder = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'keysmith-exec-')); // mkdtemp makes it 0700
+  try {
+    let n = 0;
+    for (const [name, value] of files) {
+      const path = join(folder, `${++n}`);
+      await writeFile(path, value, { mode: 0o600, flag: 'wx' });
+      childEnv[name] = path;
+    }
+    return folder;
+  } catch (err) {
+    await rm(folder, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function run(options: ExecOptions, childEnv: NodeJS.ProcessEnv, patterns: Buffer[]): Promise<ExecResult> {
   const announce = options.announce === undefined ? options.stdout : options.announce;
   if (options.mask && patterns.length > 0 && options.env.GITHUB_ACTIONS === 'true' && announce) {
     // GitHub masks per line: announce every line of every form before the child can print it.
@@ -62,22 +112,27 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
   }
   const masking = options.mask && patterns.length > 0;
   const [file, ...args] = options.shell ? ['/bin/sh', '-c', options.command.join(' ')] : options.command;
-  const child = spawn(file!, args, { env: childEnv, stdio: ['inherit', masking ? 'pipe' : 'inherit', masking ? 'pipe' : 'inherit'] });
+  let child: ChildProcess;
+  try {
+    child = spawn(file!, args, { env: childEnv, stdio: ['inherit', masking ? 'pipe' : 'inherit', masking ? 'pipe' : 'inherit'] });
+  } catch (err) {
+    return notStarted(options.command[0]!, err as NodeJS.ErrnoException, options.warn);
+  }
 
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);
   try {
-    const piped = masking
-      ? Promise.all([
-          pipeline(child.stdout!, new MaskingStream(new Matcher(patterns)), options.stdout, { end: false }),
-          pipeline(child.stderr!, new MaskingStream(new Matcher(patterns)), options.stderr, { end: false }),
-        ])
-      : Promise.resolve();
+    const matcher = masking ? new Matcher(patterns) : undefined;
+    const piped = !matcher
+      ? Promise.resolve()
+      : options.merged
+        ? pipeline(merge(child.stdout!, child.stderr!), new MaskingStream(matcher), options.stdout, { end: false })
+        : Promise.all([
+            pipeline(child.stdout!, new MaskingStream(matcher), options.stdout, { end: false }),
+            pipeline(child.stderr!, new MaskingStream(matcher), options.stderr, { end: false }),
+          ]);
     const exit = await new Promise<ExecResult>((resolve) => {
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        options.warn(`keysmith: ${options.command[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`);
-        resolve({ exitCode: err.code === 'ENOENT' ? 127 : 126 });
-      });
+      child.on('error', (err: NodeJS.ErrnoException) => resolve(notStarted(options.command[0]!, err, options.warn)));
       child.on('exit', (code, signal) => {
         resolve(signal ? { exitCode: 128 + (constants.signals[signal] ?? 0), signal } : { exitCode: code ?? 1 });
       });
@@ -87,4 +142,28 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
+}
+
+/** The two streams' bytes as they arrive, as one: how a reader of `2>&1` sees them. */
+function merge(a: Readable, b: Readable): PassThrough {
+  const both = new PassThrough();
+  let open = 2;
+  for (const stream of [a, b]) {
+    stream.pipe(both, { end: false });
+    stream.once('close', () => --open === 0 && both.end());
+  }
+  return both;
+}
+
+/** Why the command could not start, for people: one line and a hint. Exit 127 when it is not there, else 126. */
+function notStarted(command: string, err: NodeJS.ErrnoException, warn: (line: string) => void): ExecResult {
+  if (err.code === 'ENOENT') {
+    warn(`keysmith: ${command}: command not found`);
+    return { exitCode: 127 };
+  }
+  if (err.code === 'E2BIG') {
+    warn(`keysmith: ${command}: cannot start: its arguments and environment are more than the system allows (E2BIG)`);
+    warn('hint: pass large values as files: --env-path VAR=name');
+  } else warn(`keysmith: ${command}: cannot start: ${err.message}`);
+  return { exitCode: 126 };
 }

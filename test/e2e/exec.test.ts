@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
 import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
@@ -112,6 +113,77 @@ describe('keysmith exec', () => {
     expect(got.stderr).toMatch(/hint: /);
     expect(existsSync(marker)).toBe(false);
   });
+
+  it('a value over the OS limit for one variable is refused before the child starts; --env-path hands over a private file instead', async () => {
+    const big = join(home, 'big.bin');
+    // 256 KiB with a NUL and bytes that are not UTF-8: nothing an environment variable could carry.
+    const value = Buffer.concat([Buffer.from([0, 0xff]), randomBytes(256 * 1024)]);
+    writeFileSync(big, value);
+    expect((await runBin(['secret', 'set', 'big/value', '--from-file', big], { env })).code).toBe(0);
+    const marker = join(home, 'big-child-ran');
+    const refused = await runBin(['exec', '--env', 'BIG=big/value', '--', ...node(`require('fs').writeFileSync(${JSON.stringify(marker)}, '')`)], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^keysmith: BIG: .*\nhint: .*--env-path BIG=/);
+    expect(refused.stderr.split('\n').length).toBe(3);
+    expect(existsSync(marker)).toBe(false);
+
+    const script = `
+      const fs = require('fs'), path = require('path');
+      const file = process.env.BIG_FILE;
+      const st = fs.statSync(file), dir = fs.statSync(path.dirname(file));
+      fs.writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ file, mode: st.mode & 0o777, dirMode: dir.mode & 0o777, sha: require('crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex'), value: process.env.BIG ?? null }));`;
+    const got = await runBin(['exec', '--env-path', 'BIG_FILE=big/value', '--', ...node(script)], { env });
+    expect(got.code, got.stderr).toBe(0);
+    const seen = JSON.parse(readFileSync(marker, 'utf8')) as { file: string; mode: number; dirMode: number; sha: string; value: string | null };
+    expect(seen).toMatchObject({ mode: 0o600, dirMode: 0o700, value: null, sha: createHash('sha256').update(value).digest('hex') });
+    // Gone once the command has ended, folder and all.
+    expect(existsSync(seen.file)).toBe(false);
+    expect(existsSync(dirname(seen.file))).toBe(false);
+  });
+
+  it('an environment larger than the system allows in all (E2BIG) is exit 126 with a hint, not a crash', async () => {
+    expect((await runBin(['secret', 'set', 'big/120k', '-'], { env, input: 'x'.repeat(120 * 1024) })).code).toBe(0);
+    // Each variable is under the per-string limit; together they are over ARG_MAX (2 MiB with the usual 8 MiB stack).
+    const flags = Array.from({ length: 24 }, (_, i) => ['--env', `V${i}=big/120k`]).flat();
+    const got = await runBin(['exec', ...flags, '--', 'true'], { env });
+    expect(got.code).toBe(126);
+    expect(got.stderr).toMatch(/^keysmith: true: cannot start: .*\(E2BIG\)\nhint: .*--env-path/);
+  });
+
+  it('masks a value whose halves go to stdout and stderr when both reach the same file (2>&1)', async () => {
+    const half = SECRET.length >> 1;
+    const script = `process.stdout.write('[' + process.env.S.slice(0, ${half}), () => setTimeout(() => process.stderr.write(process.env.S.slice(${half}) + ']'), 300));`;
+    const log = join(home, 'merged.log');
+    const fd = openSync(log, 'w');
+    const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--', ...node(script)], { env, stdio: ['ignore', fd, fd] });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    closeSync(fd);
+    expect(code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('[***]');
+  });
+
+  it('keeps memory bounded with a 64 KB secret and with 1 MB of secrets', async () => {
+    const peak = async (names: string[]) => {
+      // The command is the direct child of keysmith: it reads keysmith's peak memory once it has written everything.
+      const script = `const big = Buffer.alloc(8 << 20, 'log line with nothing secret in it\\n'); process.stdout.write(big, () => process.stderr.write(require('fs').readFileSync('/proc/' + process.ppid + '/status', 'utf8').match(/VmHWM:\\s+(\\d+)/)[1]));`;
+      const got = await runBin(['exec', ...names.flatMap((n, i) => ['--env', `V${i}=${n}`]), '--', ...node(script)], { env });
+      expect(got.code, got.stderr).toBe(0);
+      expect(got.stdoutBytes.length).toBe(8 << 20);
+      return Number(got.stderr) * 1024;
+    };
+    const sizes: Record<string, number> = { 'mem/64k': 64 * 1024 };
+    for (let i = 0; i < 10; i++) sizes[`mem/100k-${i}`] = 100 * 1024;
+    for (const [name, size] of Object.entries(sizes)) {
+      expect((await runBin(['secret', 'set', name, '-'], { env, input: randomBytes(size).toString('base64').slice(0, size) })).code).toBe(0);
+    }
+    const base = await peak(['db/password']);
+    const one = await peak(['db/password', 'mem/64k']);
+    const many = await peak(['db/password', ...Object.keys(sizes).filter((n) => n.startsWith('mem/100k'))]);
+    // About 10 bytes a byte of every form a value can take (~13 forms): the old full table took 1 KiB a byte.
+    console.log(`peak: base ${base >> 20} MiB, 64 KB +${(one - base) >> 20} MiB, 1 MB +${(many - base) >> 20} MiB`);
+    expect(one - base).toBeLessThan(48 << 20);
+    expect(many - base).toBeLessThan(400 << 20);
+  }, 120_000);
 
   it('passes stdin through untouched', async () => {
     const input = Buffer.from([0, 1, 2, 255, 10, 13]).toString('latin1') + 'plain text';
