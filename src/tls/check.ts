@@ -1,8 +1,9 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
+import { glob } from 'tinyglobby';
 import { parseDuration } from '../duration.js';
 import { KeysmithError, UsageError } from '../errors.js';
 import { MAX_PEM_BYTES } from './pem.js';
@@ -73,31 +74,22 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Expands `*`, `?` and `**` in file targets (the shell may not have). */
+const DOT_ENTRY = /(^|\/)\.[^./]/;
+
+/**
+ * Expands a file target as bash with globstar would (`*`, `?`, `[!…]`, `**`, `{a,b}`; dot entries
+ * only when named), for shells that did not: files only, symlinks followed. A path with no glob
+ * characters is returned as it is.
+ */
 export async function expandGlob(pattern: string): Promise<string[]> {
-  if (!/[*?[]/.test(pattern)) return [pattern];
-  const parts = pattern.split('/');
-  const out: string[] = [];
-  const toRegex = (seg: string) => new RegExp(`^${seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  const walk = async (dir: string, i: number, isFile?: boolean): Promise<void> => {
-    if (i === parts.length) {
-      // readdir already said what a plain entry is; only symlinks and literal paths need a stat.
-      if (isFile ?? (await stat(dir).catch(() => null))?.isFile()) out.push(dir);
-      return;
-    }
-    const seg = parts[i]!;
-    if (!/[*?[]/.test(seg)) return walk(i === 0 && seg === '' ? '/' : join(dir, seg), i + 1);
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    if (seg === '**') {
-      await walk(dir, i + 1);
-      for (const e of entries) if (e.isDirectory()) await walk(join(dir, e.name), i);
-      return;
-    }
-    const re = toRegex(seg);
-    for (const e of entries) if (re.test(e.name) && !e.name.startsWith('.')) await walk(join(dir, e.name), i + 1, e.isSymbolicLink() ? undefined : e.isFile());
-  };
-  await walk(pattern.startsWith('/') ? '/' : '.', pattern.startsWith('/') ? 1 : 0);
-  return out.sort().map((p) => (pattern.startsWith('./') || pattern.startsWith('/') ? p : p.replace(/^\.\//, '')));
+  if (!/[*?[{]/.test(pattern)) return [pattern];
+  const files = await glob(pattern, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(pattern), followSymbolicLinks: true });
+  // picomatch lets `[!a]` match a leading dot; bash never does unless the pattern writes the dot.
+  const dotNamed = DOT_ENTRY.test(pattern);
+  return files
+    .filter((f) => dotNamed || !DOT_ENTRY.test(f))
+    .sort()
+    .map((f) => (pattern.startsWith('./') ? `./${f}` : f));
 }
 
 function classify(certs: CertType[], now: Date, o: CheckOptions, verdict: ServerVerdict | null, ocsp: OcspResult | null): Pick<CheckResult, 'status' | 'daysLeft' | 'notAfter' | 'subject' | 'message'> {
