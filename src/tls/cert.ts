@@ -11,6 +11,7 @@ import {
 } from './der.js';
 import { generalNames, parseNameConstraints, type Constraints, type RawName } from './name-constraints.js';
 import { pemCertificates } from './pem.js';
+import { UsageError } from '../errors.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -272,13 +273,22 @@ export class TrustStore {
 export function parseCertificates(bytes: Uint8Array, cache?: Map<string, Cert>): Cert[] {
   const text = Buffer.from(bytes).toString('latin1');
   const bodies = pemCertificates(text);
-  if (bodies.length === 0) return text.includes('-----BEGIN') ? [] : [new Cert(bytes)];
+  if (bodies.length === 0) return text.includes('-----BEGIN') ? [] : [certificate(bytes)];
   return bodies.map((base64) => {
     let cert = cache?.get(base64);
     if (!cert) {
-      cert = new Cert(Buffer.from(base64, 'base64'));
+      cert = certificate(Buffer.from(base64, 'base64'));
       cache?.set(base64, cert);
     }
     return cert;
   });
+}
+
+/** One certificate's DER, or a typed refusal saying why it is not one. */
+function certificate(der: Uint8Array): Cert {
+  try {
+    return new Cert(der);
+  } catch (err) {
+    throw new UsageError(`not a certificate: ${(err as Error).message}`, { cause: err }, 'ERR_TLS_MALFORMED');
+  }
 }

@@ -5,6 +5,7 @@
  * block commented out with `#`, indented, or with garbage in its base64 — and in linear time: a
  * regular expression over the whole text took 34 s on 80,000 BEGIN lines.
  */
+import { UsageError } from '../errors.js';
 import { readTlv } from './der.js';
 
 /** The most keysmith reads as certificates, keys or a list of targets (the Mozilla root store is 0.2 MiB). */
@@ -21,7 +22,11 @@ const BEGIN = /^-----BEGIN ([A-Z0-9]+(?: [A-Z0-9]+)*)-----[ \t]*$/;
 const BASE64_LINE = /^[A-Za-z0-9+/= \t]*$/;
 
 /** A block whose body is not base64 (or has headers): the file is damaged, as OpenSSL would say. */
-export class PemError extends Error {}
+export class PemError extends UsageError {
+  constructor(message: string) {
+    super(message, undefined, 'ERR_TLS_MALFORMED');
+  }
+}
 
 export function pemBlocks(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
