@@ -36,6 +36,7 @@ export function parseEnvFile(text: string, where: string): EnvEntry[] {
 export function parseEnvFlag(flag: string): EnvEntry {
   const eq = flag.indexOf('=');
   const name = eq < 0 ? '' : flag.slice(0, eq);
-  if (!VAR.test(name) || eq === flag.length - 1) throw new UsageError(`--env: expected VAR=secret-name or VAR=ks://name, got ${JSON.stringify(flag)}`, undefined, 'ERR_ENV_FLAG');
+  // What was typed is not shown: a value typed in place of a name would end up in logs.
+  if (!VAR.test(name) || eq === flag.length - 1) throw new UsageError('--env: expected VAR=secret-name or VAR=ks://name (what was given is not shown)', undefined, 'ERR_ENV_FLAG');
   return { name, value: flag.slice(eq + 1), line: 0 };
 }

@@ -182,6 +182,15 @@ describe('keysmith (built bin), file vault', () => {
     }
   });
 
+  it('a malformed --field or --env is refused without echoing what was typed (it may be a value)', async () => {
+    for (const args of [['secret', 'set', 'db/fielded', '--field', 'hunter2', '-'], ['exec', '--env', 'hunter2', '--', 'true']]) {
+      const got = await run(args, 'value');
+      expect(got.code, args.join(' ')).toBe(2);
+      expect(got.stderr).toMatch(/^keysmith: --(field|env): expected /);
+      expect(got.stderr).not.toContain('hunter2');
+    }
+  });
+
   it('export with an empty passphrase is refused, and writes nothing', async () => {
     const out = join(home, 'empty-passphrase.age');
     const got = await run(['vault', 'export', '--out', out, '--passphrase'], undefined, { KEYSMITH_BACKUP_PASSPHRASE: '' });

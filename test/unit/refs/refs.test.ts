@@ -45,6 +45,17 @@ describe('env files', () => {
     expect(parseEnvFlag('DB=db/password')).toMatchObject({ name: 'DB', value: 'db/password' });
     for (const bad of ['DB', '=x', 'DB=', 'A-B=x']) expect(() => parseEnvFlag(bad)).toThrow(UsageError);
   });
+
+  it('a malformed --env is not echoed: what was typed may be a value (issue 10, finding 9)', () => {
+    for (const typed of ['Hunter2Value', 'PASS-WORD=Hunter2Value', '=Hunter2Value']) {
+      expect(() => parseEnvFlag(typed)).toThrow(/^--env: expected VAR=secret-name/);
+      try {
+        parseEnvFlag(typed);
+      } catch (err) {
+        expect((err as Error).message).not.toContain('Hunter2Value');
+      }
+    }
+  });
 });
 
 describe('templates', () => {

@@ -74,7 +74,7 @@ function parseFields(pairs: string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--field: expected key=value, got ${JSON.stringify(pair)}`);
+    if (eq <= 0) throw new UsageError("--field: expected key=value (what was given is not shown: it may be a value)");
     fields[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return fields;
