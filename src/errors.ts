@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+
 /**
  * Typed errors. Each carries a `kind`; the CLI maps kinds to exit codes in exactly one place
  * (src/cli/main.ts). Messages never contain secret values.
@@ -61,4 +63,51 @@ export class FailedError extends KeysmithError {
   constructor(message: string, options?: Options, code = 'ERR_FAILED') {
     super('failed', code, message, options);
   }
+}
+
+/** What Node's system error codes mean to a user: a wrong path is bad input, a refusing system a failure. */
+const SYSTEM_ERRORS: Record<string, { kind: 'usage' | 'failed'; reason: string; hint: string }> = {
+  ENOENT: { kind: 'usage', reason: 'no such file or folder', hint: 'check the path' },
+  ENOTDIR: { kind: 'usage', reason: 'a part of the path is not a folder', hint: 'check the path' },
+  EISDIR: { kind: 'usage', reason: 'it is a folder', hint: 'name a file, not a folder' },
+  ENAMETOOLONG: { kind: 'usage', reason: 'the name is too long', hint: 'choose a shorter path' },
+  EACCES: { kind: 'failed', reason: 'permission denied', hint: 'check the permissions of the folder, or choose another path' },
+  EPERM: { kind: 'failed', reason: 'permission denied', hint: 'check the permissions of the folder, or choose another path' },
+  EROFS: { kind: 'failed', reason: 'read-only file system', hint: 'choose a path on a writable file system' },
+  ENOSPC: { kind: 'failed', reason: 'no space left on device', hint: 'free some space, or choose another path' },
+  EDQUOT: { kind: 'failed', reason: 'disk quota exceeded', hint: 'free some space, or choose another path' },
+  EMFILE: { kind: 'failed', reason: 'too many open files', hint: 'raise the limit (ulimit -n), or run fewer processes at once' },
+  ENFILE: { kind: 'failed', reason: 'too many open files', hint: 'raise the limit (ulimit -n), or run fewer processes at once' },
+};
+
+/** The verb for a syscall, when the caller did not say what it was doing. */
+const VERBS: Record<string, string> = { open: 'open', write: 'write', rename: 'write', mkdir: 'create', unlink: 'remove', rmdir: 'remove', chmod: 'change' };
+
+type SystemErrorFields = NodeJS.ErrnoException & { address?: string; port?: number };
+
+/**
+ * A Node system error (ENOENT, ENOSPC, EADDRINUSE …) as a one-line KeysmithError naming the path —
+ * paths are not secrets, and the raw text may name a temp file instead of the user's. `path` and
+ * `action` say what the user asked for; without them the error's own path and syscall are used.
+ * Undefined for anything else (ours, or an error this table does not know). The raw error is the cause,
+ * shown with --debug.
+ *
+ * @example
+ * throw systemError(err, '/out/key', 'write') ?? err; // "cannot write /out/key: no space left on device"
+ */
+export function systemError(err: unknown, path?: string, action?: 'read' | 'write'): KeysmithError | undefined {
+  if (err instanceof KeysmithError || !(err instanceof Error)) return undefined;
+  const e = err as SystemErrorFields;
+  if (e.code === 'EADDRINUSE') {
+    return new UnavailableError(`port ${e.port} on ${e.address} is in use`, { cause: err, hint: 'choose another --port, or leave --port out to use a free one' }, 'ERR_PORT_IN_USE');
+  }
+  const known = e.code ? SYSTEM_ERRORS[e.code] : undefined;
+  if (!known) return undefined;
+  const where = path ?? e.path ?? (e.port !== undefined ? `port ${e.port} on ${e.address}` : undefined);
+  const verb = action ?? VERBS[e.syscall ?? ''] ?? (e.port !== undefined ? 'use' : 'read');
+  let { reason, hint } = known;
+  // Writing creates the file: only its folder can be missing.
+  if (e.code === 'ENOENT' && action === 'write' && path) [reason, hint] = ['no such folder', `create ${dirname(path)} first, or choose another path`];
+  const Kind = known.kind === 'usage' ? UsageError : FailedError;
+  return new Kind(`cannot ${verb}${where ? ` ${where}` : ''}: ${reason}`, { cause: err, hint }, `ERR_SYSTEM_${e.code}`);
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open, readFile, readlink, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, readlink, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AuthError, FailedError, UnavailableError, UsageError } from './errors.js';
+import { AuthError, FailedError, systemError, UnavailableError, UsageError } from './errors.js';
 
 /** Creates a folder (and its parents) readable by the owner only. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -35,7 +35,9 @@ export interface WriteOptions {
 
 /**
  * Writes a file so that readers see either the old or the new content, never a part: a temp file in
- * the same folder, fsync, rename, fsync of the folder. A crash leaves at most a stray temp file.
+ * the same folder, fsync, rename, fsync of the folder. A failure (a full disk, a missing folder)
+ * removes the temp file and is reported for `path` — the raw error names the temp file. A crash
+ * leaves at most a stray temp file.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o600;
@@ -47,22 +49,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   const target = options.throughSymlink ? await linkTarget(path) : path;
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  let handle: FileHandle | undefined;
+  let created = false;
   try {
+    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    created = true;
     await handle.writeFile(data);
     await handle.chmod(mode);
     await handle.sync();
-  } catch (err) {
+    // Some file systems (NFS, quotas) report a full disk only here.
     await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
+    handle = undefined;
     await rename(tmp, target);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await handle?.close().catch(() => undefined);
+    if (created) await rm(tmp, { force: true });
+    throw systemError(err, path, 'write') ?? err;
   }
   await syncDir(dir);
 }
@@ -143,9 +145,13 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   }
   try {
     await handle.writeFile(content);
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // A lock file without its owner (a full disk) would hold every later writer for seconds.
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw systemError(err, path, 'write') ?? err;
   }
+  await handle.close();
   return true;
 }
 
@@ -197,7 +203,7 @@ export async function readUserFile(path: string, options: { maxBytes?: number } 
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`${path}: no such file`, undefined, 'ERR_FILE_NOT_FOUND');
     if (code === 'EISDIR') throw new UsageError(`${path} is a folder, not a file`);
-    throw new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw systemError(err, path, 'read') ?? new FailedError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -239,4 +245,62 @@ async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
 export async function refuseExisting(paths: string[], force: boolean): Promise<void> {
   if (force) return;
   for (const p of paths) if (await exists(p)) throw new UsageError(`${p} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+}
+
+/**
+ * Checks output files before any work (a prompt, a key made, a vault written): none exists unless
+ * `force`, and each one's folder does. A file path never creates folders: a typo in it must not
+ * scatter a private key into a new one.
+ */
+export async function checkOutputs(paths: string[], force: boolean): Promise<void> {
+  await refuseExisting(paths, force);
+  for (const p of paths) {
+    const folder = await stat(dirname(p)).catch((err: unknown) => {
+      throw systemError(err, p, 'write') ?? err;
+    });
+    if (!folder.isDirectory()) throw new UsageError(`cannot write ${p}: a part of the path is not a folder`, { hint: 'check the path' }, 'ERR_SYSTEM_ENOTDIR');
+  }
+}
+
+/**
+ * The files and folders one command creates. If a later step fails (the vault, a full disk) they
+ * are removed again, so a failed command leaves nothing behind and its retry finds no "already
+ * exists". A file that existed before (replaced with --force) is not removed: it cannot be restored.
+ */
+export class NewFiles {
+  private readonly files: string[] = [];
+  private readonly folders: string[] = [];
+
+  /** `mkdir -p`, remembering the folders it made. */
+  async mkdir(dir: string, mode?: number): Promise<void> {
+    const first = await mkdir(dir, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+    if (first === undefined) return;
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      this.folders.push(d);
+      if (d === resolve(first) || d === dirname(d)) break;
+    }
+  }
+
+  async write(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
+    const existed = await exists(path);
+    await writeFileAtomic(path, data, options);
+    if (!existed) this.files.push(path);
+  }
+
+  /** Removes what was made, deepest first; a folder someone else has put a file in meanwhile stays. */
+  async undo(): Promise<void> {
+    for (const file of this.files) await rm(file, { force: true });
+    for (const folder of this.folders) await rmdir(folder).catch(() => undefined);
+  }
+}
+
+/** Runs `fn` with a NewFiles, and removes what it created if `fn` fails. */
+export async function creatingFiles<T>(fn: (files: NewFiles) => Promise<T>): Promise<T> {
+  const files = new NewFiles();
+  try {
+    return await fn(files);
+  } catch (err) {
+    await files.undo();
+    throw err;
+  }
 }

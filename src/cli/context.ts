@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { systemError, UsageError } from '../errors.js';
 import { resolvePaths, type KeysmithPaths } from '../paths.js';
 import { openVault, type OpenedVault, type VaultOptions } from '../vault/open.js';
 import { readAll, write, type IO } from './io.js';
@@ -60,7 +60,12 @@ export class Context {
   }
 
   async out(data: string | Uint8Array): Promise<void> {
-    await write(this.io.stdout, data);
+    try {
+      await write(this.io.stdout, data);
+    } catch (err) {
+      // A full disk behind `> file`: the raw error names no file at all.
+      throw systemError(err, 'standard output', 'write') ?? err;
+    }
   }
 
   async json(value: unknown): Promise<void> {

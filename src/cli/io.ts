@@ -34,11 +34,9 @@ const sameFile = (a: number, b: number) => {
 export function processIO(): IO {
   // A reader that stops early (`| head -c1`) closes the pipe: what it did not read is dropped
   // quietly and the command ends as it would have — never an "Unhandled 'error' event" stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (!readerGone(err)) throw err;
-    });
-  }
+  // Any other failure (a full disk behind `> file`) reaches the writer through write()'s callback,
+  // and main reports it; thrown from here it would be an uncaught stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   return {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { KeysmithError } from '../errors.js';
+import { KeysmithError, systemError } from '../errors.js';
 import { EXIT_CODES, UNKNOWN } from './exit-codes.js';
 import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
@@ -19,12 +19,14 @@ export async function main(argv: string[], io: IO = processIO(), deps: { prompte
       // Help and version are not failures; every other parse error is a usage error.
       return err.exitCode === 0 ? 0 : monitoring ? UNKNOWN : EXIT_CODES.usage;
     }
-    if (err instanceof KeysmithError) {
-      let text = `keysmith: ${err.message}\n`;
-      if (err.hint) text += `hint: ${err.hint}\n`;
-      if (debug) text += `${err.code}\n${describeCause(err)}`;
+    // A system error that reached here (a full disk, a busy port …) gets a line and a hint too.
+    const known = err instanceof KeysmithError ? err : systemError(err);
+    if (known) {
+      let text = `keysmith: ${known.message}\n`;
+      if (known.hint) text += `hint: ${known.hint}\n`;
+      if (debug) text += `${known.code}\n${describeCause(known)}`;
       io.stderr.write(text);
-      return monitoring ? UNKNOWN : EXIT_CODES[err.kind];
+      return monitoring ? UNKNOWN : EXIT_CODES[known.kind];
     }
     io.stderr.write(`keysmith: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
     if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);

@@ -45,7 +45,12 @@ export class EnvVault implements Vault {
 
 function readOnly(name: string): UsageError {
   validateName(name);
-  return new UsageError('the env vault is read-only', {
+  return readOnlyVault('env');
+}
+
+/** A write to a read-only vault, refused (a command checks first, before it makes anything). */
+export function readOnlyVault(backend: string): UsageError {
+  return new UsageError(`the ${backend} vault is read-only`, {
     hint: 'choose a writable vault with --vault file or --vault keychain',
   }, 'ERR_VAULT_READ_ONLY');
 }

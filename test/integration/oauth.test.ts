@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runBin, tempHome } from '../helpers/cli.js';
@@ -219,6 +220,29 @@ describe('oauth against a real oidc-provider (HTTPS, test CA)', () => {
     const got = await runBin(['oauth', 'login', 'corp', '--no-browser', '--timeout', '1s'], { env });
     expect(got.code).toBe(1);
     expect(got.stderr).toMatch(/no login within 1 s/);
+  });
+
+  it('a busy --port is exit 5, one line and a hint, and the stored login is untouched', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const before = (await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout;
+      const got = await runBin(['oauth', 'login', 'corp', '--no-browser', '--port', String(port)], { env });
+      expect(got.code).toBe(5);
+      expect(got.stderr).toBe(`keysmith: port ${port} on 127.0.0.1 is in use\nhint: choose another --port, or leave --port out to use a free one\n`);
+      expect((await runBin(['secret', 'get', 'oauth/corp', '--json'], { env })).stdout).toBe(before);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+  });
+
+  it('a --port that is not a port is a usage error, not a raw Node message', async () => {
+    for (const port of ['http', '65536', '-1', '1.5']) {
+      const got = await runBin(['oauth', 'login', 'corp', '--no-browser', '--port', port], { env });
+      expect(got.code, port).toBe(2);
+      expect(got.stderr, port).toMatch(/^keysmith: --port must be a whole number from 0 to 65535\n/);
+    }
   });
 
   it('a provider that is down is exit 5', async () => {

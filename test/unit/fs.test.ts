@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { assertPrivate, ensurePrivateDir, withFileLock, writeFileAtomic } from '../../src/fs.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FailedError, UsageError } from '../../src/errors.js';
+import { assertPrivate, ensurePrivateDir, readUserFile, withFileLock, writeFileAtomic } from '../../src/fs.js';
 import { tempHome } from '../helpers/cli.js';
+import { describeWithTmpfs, mountTmpfs, unmount } from '../helpers/system.js';
 
 describe('files', () => {
   const { home, cleanup } = tempHome();
@@ -72,5 +73,59 @@ describe('files', () => {
     const target = join(home, 'busy');
     writeFileSync(`${target}.lock`, `${process.pid}\n`);
     await expect(withFileLock(target, async () => 'never', { timeoutMs: 100 })).rejects.toThrow(/locked by another keysmith process/);
+  });
+});
+
+describe('files, on a write that fails', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+
+  it('a missing folder is a usage error naming the path asked for, and nothing is created', async () => {
+    const path = join(home, 'missing', 'dir', 'key');
+    const err = await writeFileAtomic(path, 'data').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(`cannot write ${path}: no such folder`);
+    expect(readdirSync(home)).toEqual([]);
+  });
+});
+
+describe('reading a file a user named', () => {
+  it('a system error is a line for people, not Node\'s raw text', async () => {
+    const long = join('/tmp', 'x'.repeat(300));
+    const err = await readUserFile(long).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe(`cannot read ${long}: the name is too long`);
+  });
+});
+
+describeWithTmpfs('files, on a full file system (a 64 KiB tmpfs)', () => {
+  const { home, cleanup } = tempHome();
+  beforeAll(() => mountTmpfs(home, '64k'));
+  afterAll(() => {
+    unmount(home);
+    cleanup();
+  });
+
+  it('ENOSPC is "no space left on device" for the path asked for, and no temp file is left behind', async () => {
+    const path = join(home, 'big');
+    const err = await writeFileAtomic(path, Buffer.alloc(256 * 1024, 1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailedError);
+    expect((err as Error).message).toBe(`cannot write ${path}: no space left on device`);
+    expect(readdirSync(home)).toEqual([]);
+    // The space is free again: a small write succeeds.
+    await writeFileAtomic(path, 'small');
+    expect(readdirSync(home)).toEqual(['big']);
+  });
+
+  it('a lock file that cannot be written is removed again: no ownerless lock holds later writers', async () => {
+    const filler = join(home, 'filler');
+    try {
+      writeFileSync(filler, Buffer.alloc(128 * 1024));
+    } catch {
+      // ENOSPC: the disk is full, as wanted; an empty file can still be made.
+    }
+    const err = await withFileLock(join(home, 'vault'), async () => 'never').catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`cannot write ${join(home, 'vault.lock')}: no space left on device`);
+    expect(readdirSync(home).sort()).toEqual(['big', 'filler']);
   });
 });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readUserFile, writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { renderTemplate, templateReferences } from '../../../refs/inject.js';
 import { resolveReferences } from '../../../refs/references.js';
 import { readAll } from '../../io.js';
@@ -21,6 +21,7 @@ Examples:
   $ echo 'password: {{ ks://db/password }}' | keysmith inject`)
     .action(async (flags: { in?: string; out?: string; force: boolean }, command: Command) => {
       const ctx = contextFor(command);
+      if (flags.out) await checkOutputs([flags.out], flags.force);
       const template = flags.in ? await readUserFile(flags.in) : await readAll(ctx.io.stdin);
       const refs = templateReferences(template);
       let values = new Map<string, Buffer>();

@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../../../errors.js';
-import { refuseExisting, writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, creatingFiles, refuseExisting } from '../../../fs.js';
 import { generateKey, publicKeyLine, randomArt, type KeyType } from '../../../ssh/keys.js';
-import { defaultKeyPath, expandPath, managedFrom, saveKey, validateKeyName } from '../../../ssh/store.js';
+import { defaultKeyPath, expandPath, managedFrom, saveKey, sshRecordName, validateKeyName } from '../../../ssh/store.js';
+import { readOnlyVault } from '../../../vault/env.js';
+import { findSecret } from '../../../vault/secrets.js';
 import type { ContextFor } from '../../program.js';
 import { positiveInt } from './common.js';
 import { hostname, userInfo } from 'node:os';
@@ -45,19 +46,28 @@ Examples:
       const ctx = contextFor(command);
       validateKeyName(name);
       const path = flags.out ? expandPath(flags.out, ctx.env) : defaultKeyPath(name, ctx.env);
-      await refuseExisting([path, `${path}.pub`], flags.force);
+      // An --out path's folder must exist; the default ~/.ssh is made, as ssh-keygen makes it.
+      if (flags.out) await checkOutputs([path, `${path}.pub`], flags.force);
+      else await refuseExisting([path, `${path}.pub`], flags.force);
       const bits = flags.bits === undefined ? undefined : positiveInt(flags.bits, '-b', 16384);
       const rounds = positiveInt(flags.rounds, '--rounds');
+      // The vault is read before a key is made: a read-only, locked or damaged one fails with nothing written.
+      const { vault } = await ctx.openVault();
+      if (!vault.describe().writable) throw readOnlyVault(vault.describe().backend);
+      await findSecret(vault, sshRecordName(name));
       const passphrase = flags.passphrase === false ? '' : await ctx.secretInput(flags.passphraseStdin, 'Passphrase for the new key (empty for none)', { confirm: true, instead: '--passphrase-stdin or --no-passphrase' });
       if (flags.storePassphrase && !passphrase) throw new UsageError('--store-passphrase needs a passphrase');
       const comment = flags.comment ?? `${userInfo().username}@${hostname()}`;
       const key = await generateKey({ type: flags.type, ...(bits ? { bits } : {}), comment, ...(passphrase ? { passphrase } : {}), rounds });
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(path, key.privateKey, { overwrite: flags.force });
-      await writeFileAtomic(`${path}.pub`, `${publicKeyLine(key.publicKey)}\n`, { mode: 0o644, overwrite: flags.force });
       const managed = managedFrom(name, path, key.publicKey, ctx.now());
-      const { vault } = await ctx.openVault();
-      await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}) }, ctx.now());
+      // The vault can still fail on the write (a new vault with no identity, a full disk): then the
+      // key files go again, so nothing is left behind and a retry does not find "already exists".
+      await creatingFiles(async (files) => {
+        await files.mkdir(dirname(path), 0o700);
+        await files.write(path, key.privateKey, { overwrite: flags.force });
+        await files.write(`${path}.pub`, `${publicKeyLine(key.publicKey)}\n`, { mode: 0o644, overwrite: flags.force });
+        await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}) }, ctx.now());
+      });
       if (ctx.flags.json) return ctx.json({ name, path, publicKey: managed.publicKey, fingerprint: managed.fingerprint, type: managed.algorithm, bits: managed.bits, encrypted: !!passphrase });
       await ctx.status(`wrote ${path} and ${path}.pub\n${managed.fingerprint} ${comment}\n${randomArt(key.publicKey)}`);
     });

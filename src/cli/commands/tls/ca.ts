@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { createCa, listCas, loadCa, parseDays } from '../../../tls/ca.js';
 import { inspectBytes, type CertificateInfo } from '../../../tls/inspect.js';
 import { changeTrust, type StoreChoice } from '../../../tls/trust.js';
@@ -82,6 +82,7 @@ Examples:
   $ openssl verify -CAfile <(keysmith tls ca export) example.test.pem`)
       .action(async (name: string, flags: { out?: string; force: boolean }, command: Command) => {
         const ctx = contextFor(command);
+        if (flags.out) await checkOutputs([flags.out], flags.force);
         const { vault } = await ctx.openVault();
         const { certificatePem } = await loadCa(vault, name);
         if (!flags.out) return ctx.out(certificatePem);

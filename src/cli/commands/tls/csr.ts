@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { refuseExisting, writeFileAtomic } from '../../../fs.js';
+import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createRequest } from '../../../tls/csr.js';
 import { fileStem } from '../../../tls/names.js';
 import type { ContextFor } from '../../program.js';
@@ -24,9 +23,12 @@ Example:
       const keyPath = join(flags.outDir, `${stem}-key.pem`);
       await refuseExisting([csrPath, keyPath], flags.force);
       const { csrPem, keyPem } = await createRequest(names, { key: flags.key });
-      await mkdir(flags.outDir, { recursive: true });
-      await writeFileAtomic(keyPath, keyPem, { overwrite: flags.force });
-      await writeFileAtomic(csrPath, csrPem, { mode: 0o644, overwrite: flags.force });
+      // A request without its key (or a key without its request) is of no use: both, or neither.
+      await creatingFiles(async (files) => {
+        await files.mkdir(flags.outDir);
+        await files.write(keyPath, keyPem, { overwrite: flags.force });
+        await files.write(csrPath, csrPem, { mode: 0o644, overwrite: flags.force });
+      });
       if (ctx.flags.json) return ctx.json({ request: csrPath, key: keyPath });
       await ctx.status(`wrote ${csrPath} and ${keyPath}`);
     });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../../errors.js';
-import { writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { loadIssued } from '../../../tls/issue.js';
 import { toPkcs12 } from '../../../tls/p12.js';
 import type { ContextFor } from '../../program.js';
@@ -21,6 +21,7 @@ Examples:
     .action(async (name: string, flags: { format: 'pem' | 'p12'; out?: string; passwordStdin: boolean; force: boolean }, command: Command) => {
       const ctx = contextFor(command);
       if (flags.format === 'p12' && !flags.out) throw new UsageError('--format p12 needs --out FILE (it is binary)');
+      if (flags.out) await checkOutputs([flags.out], flags.force);
       const { vault } = await ctx.openVault();
       const issued = await loadIssued(vault, name);
       const data = flags.format === 'p12'

@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../../../errors.js';
-import { refuseExisting, writeFileAtomic } from '../../../fs.js';
+import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
 import { issueCertificate, recordIssued } from '../../../tls/issue.js';
 import { toPkcs12 } from '../../../tls/p12.js';
@@ -71,14 +70,19 @@ Examples:
       const p12Path = flags.p12 ? join(flags.outDir, `${stem}.p12`) : undefined;
       await refuseExisting([certPath, keyPath, ...(p12Path ? [p12Path] : [])], flags.force);
       const password = p12Path ? await p12Password(ctx, flags.p12PasswordStdin, '--p12-password-stdin', true) : undefined;
-      const { vault } = await ctx.openVault();
-      const ca = await caFor(ctx, vault, flags.ca);
-      const issued = await issueCertificate(ca, names, { key: flags.key, days, client: flags.client, now: ctx.now() });
-      await recordIssued(vault, stem, ca, issued, ctx.now());
-      await mkdir(flags.outDir, { recursive: true });
-      await writeFileAtomic(keyPath, issued.keyPem!, { overwrite: flags.force });
-      await writeFileAtomic(certPath, issued.certificatePem, { mode: 0o644, overwrite: flags.force });
-      if (p12Path) await writeFileAtomic(p12Path, await toPkcs12(issued.keyPem!, [issued.certificatePem, ca.certificatePem], password!, names[0]), { overwrite: flags.force });
+      // The folder first: one that cannot be made fails before a CA is made or anything recorded.
+      // The vault record last: if a file cannot be written, the others go again and nothing is recorded.
+      const { ca, issued } = await creatingFiles(async (files) => {
+        await files.mkdir(flags.outDir);
+        const { vault } = await ctx.openVault();
+        const ca = await caFor(ctx, vault, flags.ca);
+        const issued = await issueCertificate(ca, names, { key: flags.key, days, client: flags.client, now: ctx.now() });
+        await files.write(keyPath, issued.keyPem!, { overwrite: flags.force });
+        await files.write(certPath, issued.certificatePem, { mode: 0o644, overwrite: flags.force });
+        if (p12Path) await files.write(p12Path, await toPkcs12(issued.keyPem!, [issued.certificatePem, ca.certificatePem], password!, names[0]), { overwrite: flags.force });
+        await recordIssued(vault, stem, ca, issued, ctx.now());
+        return { ca, issued };
+      });
       if (ctx.flags.json) return ctx.json({ certificate: certPath, key: keyPath, ...(p12Path ? { p12: p12Path } : {}), ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() });
       await ctx.status(`issued ${[certPath, keyPath, p12Path].filter(Boolean).join(', ')} (CA ${ca.name}, valid until ${issued.notAfter.toISOString()})`);
     });

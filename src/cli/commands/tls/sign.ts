@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readUserFile, writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { parseDays } from '../../../tls/ca.js';
 import { signRequest } from '../../../tls/issue.js';
 import type { ContextFor } from '../../program.js';
@@ -22,6 +22,7 @@ Example:
     .action(async (file: string, flags: { ca?: string; days: string; client: boolean; out?: string; force: boolean }, command: Command) => {
       const ctx = contextFor(command);
       const days = parseDays(flags.days);
+      if (flags.out) await checkOutputs([flags.out], flags.force);
       const request = await readUserFile(file);
       const { vault } = await ctx.openVault();
       const ca = await caFor(ctx, vault, flags.ca);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
-import { writeFileAtomic } from '../../../fs.js';
+import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { exportVault } from '../../../vault/transfer.js';
 import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../program.js';
@@ -24,6 +24,7 @@ Examples:
       if (flags.passphrase === flags.recipient.length > 0) {
         throw new UsageError('choose how to encrypt the backup: --recipient age1… or --passphrase');
       }
+      await checkOutputs([flags.out], flags.force);
       const { vault } = await ctx.openVault();
       const to = flags.passphrase
         ? { passphrase: ctx.env.KEYSMITH_BACKUP_PASSPHRASE ?? (await ctx.askSecret('Backup passphrase', { confirm: true, instead: 'KEYSMITH_BACKUP_PASSPHRASE' })) }
