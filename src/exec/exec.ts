@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { childEnvironment } from '../child-env.js';
 import { UsageError } from '../errors.js';
 import { Matcher, MaskingStream, MIN_MASKED_LENGTH, secretForms } from './mask.js';
@@ -88,7 +88,12 @@ function environmentValue(name: string, value: Buffer): string {
  * the command ends.
  */
 async function privateFiles(files: Map<string, Buffer>, childEnv: NodeJS.ProcessEnv): Promise<string> {
-  const folder = await mkdtemp(join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'keysmith-exec-')); // mkdtemp makes it 0700
+  // mkdtemp makes it 0700; a $XDG_RUNTIME_DIR that names no folder is passed over.
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  const folder = await mkdtemp(join(runtime || tmpdir(), 'keysmith-exec-')).catch((err: NodeJS.ErrnoException) => {
+    if (!runtime || err.code !== 'ENOENT') throw err;
+    return mkdtemp(join(tmpdir(), 'keysmith-exec-'));
+  });
   try {
     let n = 0;
     for (const [name, value] of files) {
@@ -104,55 +109,68 @@ async function privateFiles(files: Map<string, Buffer>, childEnv: NodeJS.Process
 }
 
 async function run(options: ExecOptions, childEnv: NodeJS.ProcessEnv, patterns: Buffer[]): Promise<ExecResult> {
-  const announce = options.announce === undefined ? options.stdout : options.announce;
+  const announce = options.announce === undefined ? options.stderr : options.announce;
   if (options.mask && patterns.length > 0 && options.env.GITHUB_ACTIONS === 'true' && announce) {
-    // GitHub masks per line: announce every line of every form before the child can print it.
-    const lines = new Set(patterns.flatMap((p) => p.toString('utf8').split(/\r?\n/)).filter((l) => l.length >= MIN_MASKED_LENGTH));
-    for (const line of lines) announce.write(`::add-mask::${line}\n`);
+    for (const line of maskAnnouncements(patterns)) announce.write(`${line}\n`);
   }
   const masking = options.mask && patterns.length > 0;
-  const [file, ...args] = options.shell ? ['/bin/sh', '-c', options.command.join(' ')] : options.command;
+  let [file, ...args] = options.shell ? ['/bin/sh', '-c', options.command.join(' ')] : options.command;
+  // One reader sees both streams (a terminal, `> log 2>&1`): the command's stderr goes into its
+  // stdout pipe, as `2>&1` does, so the bytes keep the order they were written in and a value split
+  // between the two is masked whole. Two pipes could not tell which half came first.
+  const merged = masking && !!options.merged;
+  if (merged) [file, ...args] = ['/bin/sh', '-c', 'exec 2>&1; exec "$0" "$@"', file!, ...args];
   let child: ChildProcess;
   try {
-    child = spawn(file!, args, { env: childEnv, stdio: ['inherit', masking ? 'pipe' : 'inherit', masking ? 'pipe' : 'inherit'] });
+    child = spawn(file!, args, { env: childEnv, stdio: ['inherit', masking ? 'pipe' : 'inherit', merged ? 'inherit' : masking ? 'pipe' : 'inherit'] });
   } catch (err) {
     return notStarted(options.command[0]!, err as NodeJS.ErrnoException, options.warn);
   }
 
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  // Signals to keysmith go to the command; once the command has ended (a background process of
+  // its may still hold the output open), one ends keysmith's wait instead.
+  let exited = false;
+  let stopWaiting!: (signal: NodeJS.Signals) => void;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => (stopWaiting = resolve));
+  const forward = (signal: NodeJS.Signals) => (exited ? stopWaiting(signal) : child.kill(signal));
   for (const s of FORWARDED) process.on(s, forward);
   try {
     const matcher = masking ? new Matcher(patterns) : undefined;
-    const piped = !matcher
-      ? Promise.resolve()
-      : options.merged
-        ? pipeline(merge(child.stdout!, child.stderr!), new MaskingStream(matcher), options.stdout, { end: false })
-        : Promise.all([
+    const copies = !matcher
+      ? []
+      : merged
+        ? [pipeline(child.stdout!, new MaskingStream(matcher), options.stdout, { end: false })]
+        : [
             pipeline(child.stdout!, new MaskingStream(matcher), options.stdout, { end: false }),
             pipeline(child.stderr!, new MaskingStream(matcher), options.stderr, { end: false }),
-          ]);
+          ];
+    // A reader that went away (EPIPE) ends our copy, not the command: it gets SIGPIPE on its next write.
+    const piped = Promise.all(copies.map((copy) => copy.catch(() => undefined)));
     const exit = await new Promise<ExecResult>((resolve) => {
       child.on('error', (err: NodeJS.ErrnoException) => resolve(notStarted(options.command[0]!, err, options.warn)));
       child.on('exit', (code, signal) => {
         resolve(signal ? { exitCode: 128 + (constants.signals[signal] ?? 0), signal } : { exitCode: code ?? 1 });
       });
     });
-    await piped.catch(() => undefined); // a reader that went away (EPIPE) ends our copy, not the child
+    exited = true;
+    const signal = await Promise.race([piped.then(() => undefined), stopped]);
+    if (signal) {
+      for (const stream of [child.stdout, child.stderr]) stream?.destroy();
+      return { exitCode: 128 + (constants.signals[signal] ?? 0), signal };
+    }
     return exit;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
 }
 
-/** The two streams' bytes as they arrive, as one: how a reader of `2>&1` sees them. */
-function merge(a: Readable, b: Readable): PassThrough {
-  const both = new PassThrough();
-  let open = 2;
-  for (const stream of [a, b]) {
-    stream.pipe(both, { end: false });
-    stream.once('close', () => --open === 0 && both.end());
-  }
-  return both;
+/**
+ * The `::add-mask::` lines for GitHub Actions: one per line of each form (the runner masks line by
+ * line), with %, CR and LF escaped as the runner unescapes them — else `pw%0Aok` would register `pw⏎ok`.
+ */
+export function maskAnnouncements(forms: Buffer[]): string[] {
+  const lines = new Set(forms.flatMap((f) => f.toString('utf8').split(/\r\n|\r|\n/)).filter((l) => l.length >= MIN_MASKED_LENGTH));
+  return [...lines].map((line) => `::add-mask::${line.replace(/%/g, '%25')}`);
 }
 
 /** Why the command could not start, for people: one line and a hint. Exit 127 when it is not there, else 126. */

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
@@ -150,16 +150,20 @@ describe('keysmith exec', () => {
     expect(got.stderr).toMatch(/^keysmith: true: cannot start: .*\(E2BIG\)\nhint: .*--env-path/);
   });
 
-  it('masks a value whose halves go to stdout and stderr when both reach the same file (2>&1)', async () => {
-    const half = SECRET.length >> 1;
-    const script = `process.stdout.write('[' + process.env.S.slice(0, ${half}), () => setTimeout(() => process.stderr.write(process.env.S.slice(${half}) + ']'), 300));`;
+  it('masks a value whose halves go to stdout and stderr when both reach the same file (2>&1), in the order written', async () => {
     const log = join(home, 'merged.log');
-    const fd = openSync(log, 'w');
-    const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--', ...node(script)], { env, stdio: ['ignore', fd, fd] });
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    closeSync(fd);
-    expect(code).toBe(0);
-    expect(readFileSync(log, 'utf8')).toBe('[***]');
+    for (const script of [
+      // with a pause between the halves, and without: two pipes could not tell which came first
+      `process.stdout.write('[' + process.env.S.slice(0, 9), () => setTimeout(() => process.stderr.write(process.env.S.slice(9) + ']'), 300));`,
+      `require('fs').writeSync(1, '[' + process.env.S.slice(0, 9)); require('fs').writeSync(2, process.env.S.slice(9)); require('fs').writeSync(1, ']\\n');`,
+    ]) {
+      const fd = openSync(log, 'w');
+      const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--', ...node(script)], { env, stdio: ['ignore', fd, fd] });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      closeSync(fd);
+      expect(code).toBe(0);
+      expect(readFileSync(log, 'utf8')).toMatch(/^\[\*\*\*\]\n?$/);
+    }
   });
 
   it('keeps memory bounded with a 64 KB secret and with 1 MB of secrets', async () => {
@@ -227,11 +231,52 @@ describe('keysmith exec', () => {
     expect(short.stderr).toMatch(/S is shorter than 4 characters and is not masked/);
   });
 
-  it('announces every form to GitHub Actions before the child runs', async () => {
+  it('announces every form to GitHub Actions on stderr, before the child runs: stdout may be a pipe to another program', async () => {
     const got = await runBin(['exec', '--env', 'S=db/password', '--', ...node('console.log("child")')], { env: { ...env, GITHUB_ACTIONS: 'true' } });
-    const lines = got.stdout.trim().split('\n');
-    expect(lines.at(-1)).toBe('child');
-    for (const f of forms) expect(lines).toContain(`::add-mask::${f.replace(/=+$/, '')}`);
+    expect(got.stdout).toBe('child\n');
+    const lines = got.stderr.trim().split('\n');
+    for (const f of forms) expect(lines).toContain(`::add-mask::${f.replace(/=+$/, '').replace(/%/g, '%25')}`);
+  });
+
+  it('escapes %, CR and LF in ::add-mask:: as the runner unescapes them, one line per line of the value', async () => {
+    expect((await runBin(['secret', 'set', 'gha/odd', '-'], { env, input: 'pw%0Aok\rtail-part\nsecond-line' })).code).toBe(0);
+    const got = await runBin(['exec', '--env', 'S=gha/odd', '--', 'true'], { env: { ...env, GITHUB_ACTIONS: 'true' } });
+    const lines = got.stderr.split('\n').filter((l) => l.startsWith('::add-mask::'));
+    expect(lines).toContain('::add-mask::pw%250Aok');
+    expect(lines).toContain('::add-mask::tail-part');
+    expect(lines).toContain('::add-mask::second-line');
+    for (const l of lines) expect(l).not.toMatch(/\r/);
+  });
+
+  it('a reader that goes away (| head -c1) ends the copy quietly: no stack trace, and the --env-path files are removed', async () => {
+    const dir = join(home, 'runtime-epipe');
+    mkdirSync(dir, { mode: 0o700 });
+    const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--env-path', 'F=db/password', '--', 'sh', '-c', 'yes | head -c 1000000; sleep 1'], { env: { ...env, XDG_RUNTIME_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/Error|at |unexpected/);
+    expect(code).not.toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a child that leaves a background process holding stdout: SIGTERM still ends keysmith and removes the files', async () => {
+    const dir = join(home, 'runtime-grandchild');
+    mkdirSync(dir, { mode: 0o700 });
+    const child = spawn(process.execPath, [BIN, 'exec', '--env', 'S=db/password', '--env-path', 'F=db/password', '--', 'sh', '-c', 'sleep 30 & echo started'], { env: { ...env, XDG_RUNTIME_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the child has exited; the background sleep holds the pipe
+    child.kill('SIGTERM');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(128 + 15);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('--env-path works when $XDG_RUNTIME_DIR names no folder: the files go to the temp folder', async () => {
+    const got = await runBin(['exec', '--env-path', 'F=db/password', '--', ...node('process.stdout.write(require("fs").readFileSync(process.env.F).length + "")')], { env: { ...env, XDG_RUNTIME_DIR: join(home, 'no-such-runtime-dir') } });
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toBe(String(SECRET.length));
   });
 
   it('never writes ::add-mask:: into a file stdout was redirected to: the runner reads stderr too', async () => {

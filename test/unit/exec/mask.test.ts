@@ -121,10 +121,20 @@ describe('MaskingStream', () => {
   });
 });
 
-/** The reference: every byte inside any occurrence of any pattern is hidden; each hidden run shows as one `***`. */
+/**
+ * The reference: line breaks are read past (in the text and the patterns); every byte from the
+ * first to the last of any occurrence is hidden; each hidden run shows as one `***`.
+ */
 function reference(patterns: Buffer[], text: Buffer): string {
+  const at: number[] = []; // positions of the bytes that are not line breaks
+  text.forEach((b, i) => b !== 10 && b !== 13 && at.push(i));
+  const kept = Buffer.from(at.map((i) => text[i]!));
   const hidden = new Uint8Array(text.length);
-  for (const p of patterns) for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + 1)) hidden.fill(1, i, i + p.length);
+  for (const pattern of patterns) {
+    const p = Buffer.from(pattern.filter((b) => b !== 10 && b !== 13));
+    if (p.length === 0) continue;
+    for (let i = kept.indexOf(p); i >= 0; i = kept.indexOf(p, i + 1)) hidden.fill(1, at[i]!, at[i + p.length - 1]! + 1);
+  }
   let out = '';
   for (let i = 0; i < text.length; i++) {
     if (!hidden[i]) out += String.fromCharCode(text[i]!);
@@ -132,6 +142,7 @@ function reference(patterns: Buffer[], text: Buffer): string {
   }
   return out;
 }
+
 describe('MaskingStream: overlapping and adjacent occurrences (issue 10, finding 3)', () => {
   const bytes = (s: string) => [...Buffer.from(s)].map((b) => Buffer.from([b]));
   it.each([
@@ -146,8 +157,8 @@ describe('MaskingStream: overlapping and adjacent occurrences (issue 10, finding
     expect(runs((await mask(p, [Buffer.from(text)])).toString())).toBe(expected);
   });
 
-  it('agrees with the reference on 3,000 random texts over a tiny alphabet, at every write size', async () => {
-    const pick = (n: number) => Array.from({ length: n }, () => 'ab1'[Math.floor(Math.random() * 3)]).join('');
+  it('agrees with the reference on 3,000 random texts over a tiny alphabet with line breaks, at every write size', async () => {
+    const pick = (n: number) => Array.from({ length: n }, () => 'ab1\n'[Math.floor(Math.random() * 4)]).join('');
     for (let round = 0; round < 3000; round++) {
       const patterns = Array.from({ length: 1 + (round % 4) }, () => Buffer.from(pick(2 + Math.floor(Math.random() * 6))));
       const text = Buffer.from(pick(Math.floor(Math.random() * 60)));
@@ -195,5 +206,42 @@ describe('secretForms: the encodings a secret leaks in (issue 10, finding 4)', (
     for (const encoded of [encodeURIComponent(S), new URLSearchParams({ p: S }).toString().slice(2), strict(false), strict(true)]) {
       expect(await masked(`GET /login?p=${encoded}&next=1`), encoded).toBe('GET /login?p=***&next=1');
     }
+  });
+});
+
+describe('masking after an outside attack (issue 10)', () => {
+  const maskWith = async (value: string | Buffer, text: string | Buffer, size = 5) => (await mask(secretForms(value), splitEvery(Buffer.from(text), size))).toString('latin1');
+
+  it('line-wrapped base64 and hex: base64 (76), openssl/PEM (64), MIME (76, CRLF), xxd -p (60), also inside longer data', async () => {
+    const token = 'tok_' + 'Zq9'.repeat(30); // 94 bytes: several lines in every wrapping
+    const wrap = (s: string, width: number, eol = '\n') => s.match(new RegExp(`.{1,${width}}`, 'g'))!.join(eol) + eol;
+    const b64 = Buffer.from(token).toString('base64');
+    for (const [width, eol] of [[76, '\n'], [64, '\n'], [76, '\r\n']] as const) {
+      expect(runs(await maskWith(token, wrap(b64, width, eol))), `${width}`).toBe(`***==${eol}`); // 94 bytes: the padding is no secret
+    }
+    expect(runs(await maskWith(token, wrap(Buffer.from(token).toString('hex'), 60)))).toBe('***\n');
+    // Inside a PEM body: the value starts at an offset that is no multiple of 3, lines of 64.
+    const pem = wrap(Buffer.from(`{"k":"${token}","x":1}`).toString('base64'), 64);
+    const got = runs(await maskWith(token, pem));
+    expect(got).toMatch(/^[A-Za-z0-9+/]{6,8}\*\*\*[A-Za-z0-9+/=\n]{6,12}$/);
+  });
+
+  it('JSON escapes of Python (\\u007f), PHP (\\/ with \\u00fc), .NET (uppercase, <>&\'+"), Go (\\u003c); Python quote() and lowercase %-escapes', async () => {
+    const value = 'pa\x7fss/wörd<&>\'+"x';
+    const hex4 = (c: string, upper: boolean) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')[upper ? 'toUpperCase' : 'toLowerCase']()}`;
+    const js = JSON.stringify(value).slice(1, -1);
+    const python = js.replace(/[\u007f-\uffff]/g, (c) => hex4(c, false));
+    const php = python.replace(/\//g, '\\/');
+    const dotnet = JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/[\u007f-\uffff<>&'+"]/g, (c) => hex4(c, true));
+    const go = js.replace(/[<>&\u2028\u2029]/g, (c) => hex4(c, false));
+    const quote = [...Buffer.from(value)].map((b) => (/[A-Za-z0-9\-._~/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    const lower = encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+    for (const form of [python, php, dotnet, go, quote, lower]) expect(await maskWith(value, `[${form}]`), form).toBe('[***]');
+  });
+
+  it('a value that is not UTF-8 text gets no text forms (URL, JSON) made from U+FFFD replacements', () => {
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41, 0x42, 0x43, 0x44, 0xc3]);
+    const forms = secretForms(binary).map((f) => f.toString('latin1'));
+    expect(forms.some((f) => f.includes('%EF%BF%BD') || f.includes('\\ufffd') || f.includes('\ufffd'))).toBe(false);
   });
 });

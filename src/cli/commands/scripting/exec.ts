@@ -89,8 +89,9 @@ Examples:
         stdout: ctx.io.stdout,
         stderr: ctx.io.stderr,
         merged: ctx.io.merged,
-        // The runner reads both streams; a file the user redirected one to must not get the values.
-        announce: !ctx.io.toFile?.stdout ? ctx.io.stdout : !ctx.io.toFile.stderr ? ctx.io.stderr : null,
+        // The runner reads both streams. stderr first: stdout is what pipes and $(…) take to another
+        // program; and never a file the user redirected a stream to.
+        announce: !ctx.io.toFile?.stderr ? ctx.io.stderr : !ctx.io.toFile.stdout ? ctx.io.stdout : null,
         warn: (line) => void ctx.status(line),
       });
       ctx.result.exitCode = result.exitCode;
