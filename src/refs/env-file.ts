@@ -27,6 +27,8 @@ export function parseEnvFile(text: string, where: string): EnvEntry[] {
     else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
       value = value.slice(1, -1).replace(/\\([n"\\])/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
+    // No environment variable can carry a NUL byte: refused here, before any command starts (exit 2).
+    if (value.includes('\0')) throw new UsageError(`${where}:${i + 1}: the value of ${name} has a NUL byte, which no environment variable can carry`, undefined, 'ERR_ENV_FILE');
     entries.push({ name, value, line: i + 1 });
   });
   return entries;

@@ -162,7 +162,7 @@ export async function inspectBytes(bytes: Uint8Array, where: string, now: Date):
     const blocks = pemBlocks(text);
     if (blocks.length > 0) {
       for (const { label, base64 } of blocks) await fromDer(Buffer.from(base64, 'base64'), label);
-    } else if (!text.includes('-----BEGIN')) {
+    } else if (bytes.length > 0 && !text.includes('-----BEGIN')) {
       try {
         await fromDer(bytes, 'CERTIFICATE');
       } catch {

@@ -33,7 +33,10 @@ export async function toPkcs12(keyPem: string, certificatePems: string[], passwo
     seq([oid(pki.oids.certBag!), explicit0(seq([oid(pki.oids.x509Certificate!), explicit0(octets(binary(der)))])), ...(i === 0 ? [bagAttrs] : [])]),
   );
   const keyInfo = asn1.fromDer(binary(pemBody(keyPem)));
-  const shrouded = pki.encryptPrivateKeyInfo(keyInfo, password, { algorithm: 'aes256', prfAlgorithm: 'sha256', count: 2048, saltSize: 16 } as never);
+  // PBES2 keys its PBKDF2 with the password's UTF-8 bytes (RFC 8018 leaves the encoding open; OpenSSL 3
+  // uses UTF-8), while the MAC's PKCS#12 KDF takes it as a BMPString: forge's string APIs take the
+  // first as a byte string, so a non-ASCII password must be encoded for it, or OpenSSL cannot read the key.
+  const shrouded = pki.encryptPrivateKeyInfo(keyInfo, forge.util.encodeUtf8(password), { algorithm: 'aes256', prfAlgorithm: 'sha256', count: 2048, saltSize: 16 } as never);
   const keyBag = seq([oid(pki.oids.pkcs8ShroudedKeyBag!), explicit0(shrouded), bagAttrs]);
   const safe = seq([dataContent(seq(certBags)), dataContent(seq([keyBag]))]);
 
@@ -60,6 +63,12 @@ export async function fromPkcs12(der: Uint8Array, password: string, where: strin
   const forge = await loadForge();
   const { asn1, pki } = forge;
   let p12: forge.pkcs12.Pkcs12Pfx;
+  // PBES2 (OpenSSL 3's default) derives its key from the password's UTF-8 bytes, the MAC and the legacy
+  // PKCS#12 PBEs from its BMPString: forge passes one string to both, so PBES2 gets it UTF-8 encoded
+  // here (pkcs12FromAsn1 is synchronous: the wrapper is in place for this call only).
+  const pbe = (pki as unknown as { pbe: { getCipherForPBES2: (oid: string, params: unknown, password: string) => unknown } }).pbe;
+  const pbes2 = pbe.getCipherForPBES2;
+  pbe.getCipherForPBES2 = (oid, params, pw) => pbes2(oid, params, forge.util.encodeUtf8(pw));
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1.fromDer(Buffer.from(der).toString('binary')), password);
   } catch (err) {
@@ -68,6 +77,8 @@ export async function fromPkcs12(der: Uint8Array, password: string, where: strin
       throw new AuthError(`wrong password for ${where}`, undefined, 'ERR_TLS_P12_PASSWORD');
     }
     throw new UsageError(`${where}: not a readable PKCS#12 file (${message})`, { cause: err }, 'ERR_TLS_MALFORMED');
+  } finally {
+    pbe.getCipherForPBES2 = pbes2;
   }
   const toDer = (a: forge.asn1.Asn1) => Buffer.from(asn1.toDer(a).getBytes(), 'binary');
   const certificates: string[] = [];

@@ -28,6 +28,10 @@ export function parseDocument(bytes: Uint8Array, where: string): VaultDocument {
   if (!doc || typeof doc !== 'object' || typeof doc.records !== 'object' || doc.records === null || Array.isArray(doc.records)) {
     throw new FailedError(`${where} decrypts, but is not a keysmith vault (no "records" object)`, undefined, 'ERR_VAULT_DAMAGED');
   }
+  // A hand-written document may leave the format out; another tool's document that has "records" is not ours to rewrite.
+  if (doc.format !== undefined && doc.format !== 'keysmith-vault') {
+    throw new FailedError(`${where} decrypts, but is not a keysmith vault (format ${JSON.stringify(doc.format)})`, undefined, 'ERR_VAULT_DAMAGED');
+  }
   if (doc.version !== undefined && doc.version !== 1) {
     throw new FailedError(`${where} is vault format version ${String(doc.version)}, newer than this keysmith reads`, undefined, 'ERR_VAULT_VERSION');
   }
