@@ -1,6 +1,6 @@
 // SSH benchmarks: keygen against ssh-keygen and node -e 0; rotate across 20 local sshd hosts against serial ssh appends.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSshd, type TestSshd } from '../test/helpers/sshd.js';
@@ -26,6 +26,17 @@ export async function sshBenchmarks(): Promise<{ rows: Comparison[]; notes: stri
     rows.push({ name: 'ssh keygen ed25519, passphrase, 16 rounds', subject: c!, against: d!, target: 1.2 });
     const [e, f] = measureTogether([ks('keygen rsa 4096', ['k3', '-t', 'rsa', '-b', '4096', '--no-passphrase']), sk('ssh-keygen -t rsa -b 4096', ['-t', 'rsa', '-b', '4096', "-N ''"])], { runs: 9 });
     rows.push({ name: 'ssh keygen rsa 4096', subject: e!, against: f!, target: 1.2 });
+
+    // ssh fingerprint of 1,000 key files in one call, against a shell loop of ssh-keygen -l (issue 11: ≥ 10× faster).
+    const fpDir = join(home, 'fp');
+    mkdirSync(fpDir);
+    const seeds = readdirSync('fixtures/ssh').filter((f) => /^(ed25519|ecdsa\d+|rsa\d+|sk-ecdsa|sk-ed25519)(-cert)?\.pub$/.test(f));
+    for (let i = 0; i < 1000; i++) writeFileSync(join(fpDir, `k${i}.pub`), readFileSync(join('fixtures/ssh', seeds[i % seeds.length]!)));
+    const [fpKs, fpLoop] = measureTogether([
+      { label: 'ssh fingerprint 1,000 files', argv: ['sh', '-c', `exec ${process.execPath} ${BIN} ssh fingerprint ${fpDir}/*.pub`], env },
+      { label: 'sh loop of ssh-keygen -l', argv: ['sh', '-c', `for f in ${fpDir}/*.pub; do ssh-keygen -l -f "$f"; done`] },
+    ], { runs: 5, warmup: 1 });
+    rows.push({ name: 'ssh fingerprint, 1,000 key files', subject: fpKs!, against: fpLoop!, target: 0.1 });
 
     // Rotation across 20 local sshd hosts.
     const boot = join(home, 'boot');

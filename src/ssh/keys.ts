@@ -1,18 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { AuthError, UsageError } from '../errors.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
-import { Reader, Writer } from './wire.js';
+import { isKeyTypeName, keyTypeName, parseKeyBlob, sameKeyType, type PublicKey } from './public-key.js';
+import { decodeBase64Strict, Reader, Writer } from './wire.js';
+
+export { keyTypeName, type PublicKey };
 
 export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
-
-/** A public key: its wire blob, and what ssh-keygen -l says about it. */
-export interface PublicKey {
-  /** ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, … */
-  algorithm: string;
-  blob: Buffer;
-  bits: number;
-  comment: string;
-}
 
 export interface GeneratedKey {
   privateKey: string;
@@ -153,87 +147,155 @@ export async function generateKey(options: KeygenOptions, kdf: Kdf = bcryptKdf):
   return { privateKey: pem, publicKey };
 }
 
-/** `ssh-ed25519 AAAA… comment` */
+/** `ssh-ed25519 AAAA… comment` (a certificate's line for a certificate). */
 export function publicKeyLine(key: PublicKey): string {
-  return `${key.algorithm} ${key.blob.toString('base64')}${key.comment ? ` ${key.comment}` : ''}`;
+  const blob = key.certificate?.blob ?? key.blob;
+  return `${key.algorithm} ${blob.toString('base64')}${key.comment ? ` ${key.comment}` : ''}`;
 }
 
-/** Reads the algorithm and size from a public blob, checking it is well formed. */
+/**
+ * Reads a public key or certificate blob as strictly as OpenSSH's sshkey_from_blob: the type, size
+ * and fingerprint blob (the key as OpenSSH encodes it). Throws a plain Error when it is malformed.
+ */
 export function describeBlob(blob: Buffer, comment = ''): PublicKey {
-  const r = new Reader(blob, 'public key');
-  const algorithm = r.text();
-  let bits: number;
-  if (algorithm === 'ssh-ed25519') {
-    if (r.string().length !== 32) throw new Error('bad ed25519 key');
-    bits = 256;
-  } else if (algorithm.startsWith('ecdsa-sha2-')) {
-    const curve = r.text();
-    const entry = Object.entries(CURVES).find(([, c]) => c.name === curve);
-    if (!entry || `ecdsa-sha2-${curve}` !== algorithm) throw new Error('bad ecdsa key');
-    r.string();
-    bits = Number(entry[0]);
-  } else if (algorithm === 'ssh-rsa') {
-    r.string();
-    const n = r.string();
-    const i = n[0] === 0 ? 1 : 0;
-    bits = (n.length - i) * 8;
-    for (let top = n[i]!; top < 0x80 && bits > 0; top <<= 1) bits--;
-  } else if (algorithm === 'ssh-dss' || algorithm.startsWith('sk-')) {
-    r.string();
-    bits = algorithm === 'ssh-dss' ? 1024 : 256;
-  } else throw new Error(`unknown key type ${algorithm}`);
-  return { algorithm, blob, bits, comment };
+  const { algorithm, blob: plain, bits, certificate } = parseKeyBlob(blob);
+  return { algorithm, blob: plain, bits, comment, ...(certificate ? { certificate } : {}) };
+}
+
+/**
+ * Reads `type base64 [comment]` at the start of `line` as sshkey_read does: a known type name,
+ * strict base64 up to the next space or tab, a blob of that same type. Undefined when it is not a
+ * key; `rest` is what follows the blob, from its first non-blank character.
+ */
+export function readKeyAt(line: string): { key: PublicKey; rest: string } | { error: string } {
+  const space = line.search(/[ \t]/);
+  if (space < 0) return { error: 'expected "type base64 [comment]"' };
+  const type = line.slice(0, space);
+  if (!isKeyTypeName(type)) return { error: `unknown key type ${JSON.stringify(type.slice(0, 40))}` };
+  const from = space + /^[ \t]*/.exec(line.slice(space))![0].length;
+  if (from === line.length) return { error: 'no key after the type' };
+  const end = line.slice(from).search(/[ \t]/);
+  const token = end < 0 ? line.slice(from) : line.slice(from, from + end);
+  try {
+    const key = describeBlob(decodeBase64Strict(token));
+    if (!sameKeyType(type, key)) return { error: `the line says ${type}, the key is ${key.algorithm}` };
+    return { key, rest: end < 0 ? '' : line.slice(from + end).replace(/^[ \t]+/, '') };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /** Parses `type base64 [comment]` (an authorized_keys line without options, or a .pub file). */
 export function parsePublicKeyLine(line: string, where: string): PublicKey {
-  const m = /^(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s+(.*))?$/.exec(line.trim());
-  try {
-    if (!m) throw new Error('expected "type base64 [comment]"');
-    const key = describeBlob(Buffer.from(m[2]!, 'base64'), m[3]?.trim() ?? '');
-    if (key.algorithm !== m[1]) throw new Error(`the key says ${key.algorithm}, the line says ${m[1]}`);
-    return key;
-  } catch (err) {
-    throw new UsageError(`${where}: not an OpenSSH public key (${(err as Error).message})`, undefined, 'ERR_SSH_BAD_KEY');
-  }
+  const got = readKeyAt(line.trim());
+  if ('error' in got) throw new UsageError(`${where}: not an OpenSSH public key (${got.error})`, undefined, 'ERR_SSH_BAD_KEY');
+  return { ...got.key, comment: got.rest.trim() };
 }
 
 export interface PrivateKeyFile {
-  publicKey: PublicKey;
+  /**
+   * The public half. Undefined only for an encrypted PEM or PKCS#8 key read without its passphrase:
+   * there the public half is encrypted too (an OpenSSH key carries it in the clear).
+   */
+  publicKey: PublicKey | undefined;
   encrypted: boolean;
   /** PEM as read, for the SSH client. */
   pem: string;
 }
 
+/** The outer, unencrypted part of an OpenSSH private key (sshkey_parse_private2). */
+interface OpenSshContainer {
+  cipher: string;
+  kdfName: string;
+  kdfOptions: Buffer;
+  publicKey: PublicKey;
+  body: Buffer;
+}
+
+const OPENSSH_PEM = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/;
+const OTHER_PEM = /-----BEGIN (RSA |EC |DSA |ENCRYPTED |)PRIVATE KEY-----/;
+
+/** Reads an OpenSSH private key's container; undefined when the text holds none. Throws plain Errors. */
+export function readOpenSshContainer(text: string): OpenSshContainer | undefined {
+  const m = OPENSSH_PEM.exec(text);
+  if (!m) return undefined;
+  const buf = decodeBase64Strict(m[1]!);
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('bad magic');
+  const r = new Reader(buf.subarray(MAGIC.length), 'the key file');
+  const cipher = r.cstring();
+  const kdfName = r.cstring();
+  const kdfOptions = r.string();
+  if (r.uint32() !== 1) throw new Error('more than one key');
+  const publicKey = describeBlob(r.string());
+  const body = r.string();
+  r.end();
+  return { cipher, kdfName, kdfOptions, publicKey, body };
+}
+
+/** The public key of a node KeyObject (Ed25519, ECDSA, RSA, DSA), checked as OpenSSH checks a blob. */
+function publicOf(key: KeyObject): PublicKey {
+  let blob: Buffer;
+  if (key.asymmetricKeyType === 'dsa') {
+    // SubjectPublicKeyInfo { { OID, { p, q, g } }, BIT STRING { y } }: JWK has no DSA.
+    const [spki] = der(key.export({ type: 'spki', format: 'der' }));
+    const [alg, bits] = der(spki!.body);
+    const [p, q, g] = der(der(alg!.body)[1]!.body).map((x) => x.body);
+    const [y] = der(bits!.body.subarray(1));
+    blob = new Writer().string('ssh-dss').mpint(p!).mpint(q!).mpint(g!).mpint(y!.body).bytes();
+  } else blob = fromJwk(key.export({ format: 'jwk' })).pub.bytes();
+  return describeBlob(blob);
+}
+
+/** The elements of a DER constructed value (enough for an SPKI). */
+function der(buf: Buffer): Array<{ tag: number; body: Buffer }> {
+  const out = [];
+  for (let i = 0; i < buf.length; ) {
+    const tag = buf[i++]!;
+    let len = buf[i++]!;
+    if (len & 0x80) for (let n = len & 0x7f, k = (len = 0); k < n; k++) len = len * 256 + buf[i++]!;
+    out.push({ tag, body: buf.subarray(i, i + len) });
+    i += len;
+  }
+  return out;
+}
+
 /**
  * Reads a private key file: OpenSSH format (its public half is readable without the passphrase),
- * or PEM/PKCS#8 (unencrypted). With `passphrase`, an encrypted key is checked against it.
+ * or PEM / PKCS#8, encrypted ones (legacy `Proc-Type: 4,ENCRYPTED` and `ENCRYPTED PRIVATE KEY`) with
+ * their passphrase. An unencrypted key whose check bytes differ is damaged (ERR_SSH_KEY_DAMAGED,
+ * exit 2); an encrypted one that does not open is a wrong passphrase (AuthError, exit 4).
+ * @example const { publicKey } = await readPrivateKey(pem, '~/.ssh/id_ed25519')
  */
 export async function readPrivateKey(text: string, where: string, passphrase?: string, kdf: Kdf = bcryptKdf): Promise<PrivateKeyFile> {
   const bad = (why: string) => new UsageError(`${where}: not a usable private key (${why})`, undefined, 'ERR_SSH_BAD_KEY');
-  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]+?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
-  if (!m) {
-    if (!/-----BEGIN (RSA |EC |)PRIVATE KEY-----/.test(text)) throw bad('no private key found');
+  const wrong = () => new AuthError(`wrong passphrase for ${where}`, undefined, 'ERR_SSH_PASSPHRASE');
+  let container: OpenSshContainer | undefined;
+  try {
+    container = readOpenSshContainer(text);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (!container) {
+    if (!OTHER_PEM.test(text)) throw bad('no private key found');
+    const encrypted = /^Proc-Type:\s*4,ENCRYPTED/m.test(text) || text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+    if (encrypted && passphrase === undefined) return { publicKey: undefined, encrypted, pem: text };
+    let key: KeyObject;
     try {
-      const key = createPrivateKey(text);
-      const { pub, algorithm, bits } = fromJwk(createPublicKey(key).export({ format: 'jwk' }));
-      return { publicKey: { algorithm, bits, blob: pub.bytes(), comment: '' }, encrypted: false, pem: text };
+      key = createPrivateKey(encrypted ? { key: text, format: 'pem', passphrase: passphrase! } : text);
+    } catch (err) {
+      // OpenSSL cannot tell a wrong passphrase from a damaged encrypted body: both fail to decrypt.
+      throw encrypted ? wrong() : bad((err as Error).message);
+    }
+    try {
+      return { publicKey: publicOf(createPublicKey(key)), encrypted, pem: text };
     } catch (err) {
       throw bad((err as Error).message);
     }
   }
+  const { cipher, kdfName, kdfOptions, publicKey, body } = container;
+  const encrypted = cipher !== 'none';
+  if (encrypted && passphrase === undefined) return { publicKey, encrypted, pem: text };
   try {
-    const buf = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
-    if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('bad magic');
-    const r = new Reader(buf.subarray(MAGIC.length), where);
-    const cipher = r.text();
-    const kdfName = r.text();
-    const kdfOptions = r.string();
-    if (r.uint32() !== 1) throw new Error('more than one key');
-    const blob = r.string();
-    const body = r.string();
-    const encrypted = cipher !== 'none';
-    if (encrypted && passphrase === undefined) return { publicKey: describeBlob(blob), encrypted, pem: text };
     let plain = body;
     if (encrypted) {
       if (kdfName !== 'bcrypt' || cipher !== CIPHER) throw new Error(`cipher ${cipher}/${kdfName} is not supported`);
@@ -244,10 +306,13 @@ export async function readPrivateKey(text: string, where: string, passphrase?: s
       plain = Buffer.concat([d.update(body), d.final()]);
     }
     const p = new Reader(plain, where);
-    if (p.uint32() !== p.uint32()) throw new AuthError(`wrong passphrase for ${where}`, undefined, 'ERR_SSH_PASSPHRASE');
-    const algorithm = p.text();
-    if (algorithm !== describeBlob(blob).algorithm) throw new Error('the private part does not match the public one');
-    return { publicKey: describeBlob(blob, commentOf(p, algorithm)), encrypted, pem: text };
+    if (p.uint32() !== p.uint32()) {
+      if (encrypted) throw wrong();
+      throw new UsageError(`${where}: the key is damaged (its check bytes differ; it is not encrypted, so no passphrase is involved)`, undefined, 'ERR_SSH_KEY_DAMAGED');
+    }
+    const algorithm = p.cstring();
+    if (algorithm !== publicKey.algorithm) throw new Error('the private part does not match the public one');
+    return { publicKey: { ...publicKey, comment: commentOf(p, algorithm) }, encrypted, pem: text };
   } catch (err) {
     if (err instanceof AuthError || err instanceof UsageError) throw err;
     throw bad((err as Error).message);
@@ -266,15 +331,6 @@ function commentOf(section: Reader, algorithm: string): string {
 
 export const fingerprintSha256 = (blob: Buffer) => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 export const fingerprintMd5 = (blob: Buffer) => `MD5:${createHash('md5').update(blob).digest('hex').match(/../g)!.join(':')}`;
-
-/** The short type name ssh-keygen prints: ED25519, ECDSA, RSA. */
-export function keyTypeName(algorithm: string): string {
-  if (algorithm === 'ssh-ed25519') return 'ED25519';
-  if (algorithm.startsWith('ecdsa-')) return 'ECDSA';
-  if (algorithm === 'ssh-rsa') return 'RSA';
-  if (algorithm === 'ssh-dss') return 'DSA';
-  return algorithm.toUpperCase();
-}
 
 /** OpenSSH's "drunken bishop" picture of a SHA-256 fingerprint, as ssh-keygen -lv draws it. */
 export function randomArt(key: PublicKey): string {

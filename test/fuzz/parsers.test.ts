@@ -13,6 +13,8 @@ import { KeysmithError } from '../../src/errors.js';
 import { parseEnvFile, parseEnvFlag } from '../../src/refs/env-file.js';
 import { renderTemplate, templateReferences } from '../../src/refs/inject.js';
 import { parseReference, referenceOrName } from '../../src/refs/references.js';
+import { fingerprintKeyFile } from '../../src/ssh/fingerprint.js';
+import { parsePublicKeyLine, readPrivateKey } from '../../src/ssh/keys.js';
 import { keysFor, verifyHostKey } from '../../src/ssh/known-hosts.js';
 import { parseCertificates } from '../../src/tls/cert.js';
 import { inspectBytes } from '../../src/tls/inspect.js';
@@ -123,6 +125,31 @@ describe('fuzz: text parsers', () => {
         parse(() => verifyHostKey(t, 'host.example', 2222, key));
       }),
       params,
+    );
+  });
+});
+
+describe('fuzz: SSH keys and certificates', () => {
+  const seeds = corpus('ssh');
+
+  it('public key lines, blobs and certificates; files as ssh fingerprint reads them', async () => {
+    await fc.assert(
+      fc.asyncProperty(inputs(seeds), async (b) => {
+        const text = b.toString('latin1');
+        parse(() => parsePublicKeyLine(text.split('\n')[0]!, 'fuzz.pub'));
+        // The blob behind a type name: what a damaged key line carries.
+        parse(() => parsePublicKeyLine(`ssh-ed25519 ${b.toString('base64')} c`, 'fuzz.pub'));
+        await parseAsync(() => fingerprintKeyFile('fuzz.pub', text, async () => undefined));
+      }),
+      { ...params, numRuns: Math.ceil(RUNS / 2) },
+    );
+  });
+
+  it('private keys (OpenSSH, PEM, PKCS#8), with and without a passphrase', async () => {
+    const kdf = async () => Buffer.alloc(48); // the KDF's cost is not what is fuzzed
+    await fc.assert(
+      fc.asyncProperty(inputs(seeds.filter((f) => f.includes('PRIVATE KEY'))), fc.constantFrom(undefined, 'wrong'), (b, pw) => parseAsync(() => readPrivateKey(b.toString('latin1'), 'fuzz', pw, kdf))),
+      { ...params, numRuns: Math.ceil(RUNS / 3) },
     );
   });
 });

@@ -2,20 +2,13 @@ import { Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../../../errors.js';
 import { exists, readUserFile } from '../../../fs.js';
-import { fingerprintMd5, fingerprintSha256, keyTypeName, parsePublicKeyLine, publicKeyLine, randomArt, readPrivateKey, type PublicKey } from '../../../ssh/keys.js';
+import { fingerprintKeyFile, fingerprintKeyFiles, renderFingerprint, type FileFingerprints, type KeyFingerprint } from '../../../ssh/fingerprint.js';
+import { fingerprintMd5, fingerprintSha256, keyTypeName, parsePublicKeyLine, publicKeyLine, randomArt, readPrivateKey } from '../../../ssh/keys.js';
 import { expandPath, listKeys, loadKey, managedFrom, saveKey, validateKeyName } from '../../../ssh/store.js';
 import { findSecret } from '../../../vault/secrets.js';
-import { readAll } from '../../io.js';
+import { readAll, write } from '../../io.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../program.js';
-
-/** A public key from any key file: a .pub line, or a private key (its public half needs no passphrase). */
-async function publicKeyOf(text: string, where: string): Promise<PublicKey> {
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return (await readPrivateKey(text, where)).publicKey;
-  const line = text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#'));
-  if (!line) throw new UsageError(`${where}: empty key file`, undefined, 'ERR_SSH_BAD_KEY');
-  return parsePublicKeyLine(line, where);
-}
 
 const ageDays = (iso: string, now: Date) => Math.floor((now.getTime() - new Date(iso).getTime()) / 86_400_000);
 
@@ -63,26 +56,46 @@ Examples:
 
 export function fingerprintCommand(contextFor: ContextFor): Command {
   return new Command('fingerprint')
-    .description('print the fingerprint of any public or private OpenSSH key, like ssh-keygen -l')
-    .argument('<file>', 'key file, or - for stdin')
+    .description('print the fingerprints of public or private OpenSSH keys and certificates, like ssh-keygen -l')
+    .argument('<file...>', 'key files (.pub, private, *-cert.pub, authorized_keys, known_hosts), or - for stdin')
     .option('--md5', 'MD5 instead of SHA256 (ssh-keygen -E md5)', false)
     .addHelpText('after', `
+Each key prints as ssh-keygen -l prints it: bits, fingerprint, comment ("no comment" when none),
+type (ED25519, ECDSA-SK, RSA-CERT, …). A certificate gives its certified key's fingerprint. A
+private key's public half needs no passphrase, except in an encrypted PEM/PKCS#8 key: keep its .pub
+beside it. With several files, one that is not a key is named on stderr and the exit code is 2.
+
 Examples:
   $ keysmith ssh fingerprint ~/.ssh/id_ed25519.pub
-  $ keysmith ssh fingerprint ~/.ssh/id_ed25519 --json   # {bits, fingerprint, comment, type}`)
-    .action(async (file: string, flags: { md5: boolean }, command: Command) => {
+  $ keysmith ssh fingerprint ~/.ssh/*.pub
+  $ keysmith ssh fingerprint ~/.ssh/id_ed25519 --json   # {bits, fingerprint, comment, type}; several: [{file, …}]`)
+    .action(async (files: string[], flags: { md5: boolean }, command: Command) => {
       const ctx = contextFor(command);
-      const path = expandPath(file, ctx.env);
-      const text = (file === '-' ? await readAll(ctx.io.stdin) : await readUserFile(path)).toString('utf8');
-      let key = await publicKeyOf(text, file);
-      // An encrypted key hides its comment: like ssh-keygen, take it from the .pub beside it.
-      if (file !== '-' && !key.comment && (await exists(`${path}.pub`))) {
-        const pub = await publicKeyOf(await readFile(`${path}.pub`, 'utf8'), `${file}.pub`).catch(() => undefined);
-        if (pub?.blob.equals(key.blob)) key = pub;
+      const results: FileFingerprints[] = [];
+      // Paths as given (ssh-keygen names PATH.pub as given in a comment), only ~ expanded.
+      const paths = files.filter((f) => f !== '-').map((f) => (f.startsWith('~') ? expandPath(f, ctx.env) : f));
+      const fromFiles = await fingerprintKeyFiles(paths);
+      for (const file of files) {
+        if (file !== '-') {
+          results.push({ ...fromFiles.shift()!, file });
+          continue;
+        }
+        try {
+          results.push({ file, keys: await fingerprintKeyFile('-', (await readAll(ctx.io.stdin)).toString('utf8')) });
+        } catch (error) {
+          results.push({ file, error: error as Error });
+        }
       }
-      const fingerprint = flags.md5 ? fingerprintMd5(key.blob) : fingerprintSha256(key.blob);
-      if (ctx.flags.json) return ctx.json({ bits: key.bits, fingerprint, comment: key.comment, type: keyTypeName(key.algorithm) });
-      await ctx.out(`${key.bits} ${fingerprint} ${key.comment || 'no comment'} (${keyTypeName(key.algorithm)})\n`);
+      const failed = results.filter((r) => 'error' in r);
+      // One file: its own error and exit code, as before.
+      if (files.length === 1 && 'error' in results[0]!) throw results[0].error;
+      const rows = results.flatMap((r) => ('keys' in r ? r.keys.map((k) => ({ file: r.file, key: k })) : []));
+      const view = (k: KeyFingerprint) => ({ bits: k.bits, fingerprint: flags.md5 ? fingerprintMd5(k.blob) : fingerprintSha256(k.blob), comment: k.comment ?? '', type: keyTypeName(k.algorithm) });
+      if (ctx.flags.json) {
+        await ctx.json(files.length === 1 && rows.length === 1 ? view(rows[0]!.key) : [...rows.map((r) => ({ file: r.file, ...view(r.key) })), ...failed.map((r) => ({ file: r.file, error: (r as { error: Error }).error.message }))]);
+      } else await ctx.out(rows.map((r) => `${renderFingerprint(r.key, flags.md5)}\n`).join(''));
+      for (const r of failed) await write(ctx.io.stderr, `keysmith: ${(r as { error: Error }).error.message}\n`);
+      if (failed.length) throw new UsageError(`${failed.length} of ${files.length} files hold no key they could read`, undefined, 'ERR_SSH_BAD_KEY');
     });
 }
 
@@ -91,15 +104,21 @@ export function importCommand(contextFor: ContextFor): Command {
     .description('adopt an existing key pair (the files stay where they are)')
     .argument('<path>', 'private key file, e.g. ~/.ssh/id_ed25519')
     .argument('[name]', 'key name (default: the file name)')
+    .option('--passphrase-stdin', 'read the passphrase of an encrypted PEM/PKCS#8 key from stdin', false)
     .addHelpText('after', `
+An encrypted PEM or PKCS#8 key (openssl, ssh-keygen -m PEM) hides its public key: its passphrase is
+asked for (or read with --passphrase-stdin). An OpenSSH key needs none.
+
 Example:
   $ keysmith ssh import ~/.ssh/id_ed25519 personal`)
-    .action(async (file: string, nameArg: string | undefined, _flags: unknown, command: Command) => {
+    .action(async (file: string, nameArg: string | undefined, flags: { passphraseStdin: boolean }, command: Command) => {
       const ctx = contextFor(command);
       const path = expandPath(file, ctx.env);
       const name = validateKeyName(nameArg ?? path.split('/').pop()!.replace(/\.pub$/, ''));
-      const priv = await readPrivateKey((await readUserFile(path)).toString('utf8'), file);
-      let key = priv.publicKey;
+      const text = (await readUserFile(path)).toString('utf8');
+      let priv = await readPrivateKey(text, file);
+      if (!priv.publicKey) priv = await readPrivateKey(text, file, await ctx.secretInput(flags.passphraseStdin, `Passphrase for ${file}`, { instead: '--passphrase-stdin' }));
+      let key = priv.publicKey!;
       if (await exists(`${path}.pub`)) {
         const pub = parsePublicKeyLine((await readFile(`${path}.pub`, 'utf8')).trim(), `${file}.pub`);
         if (!pub.blob.equals(key.blob)) throw new UsageError(`${file}.pub does not belong to ${file}`, undefined, 'ERR_SSH_BAD_KEY');
