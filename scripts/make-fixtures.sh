@@ -104,7 +104,7 @@ mkcsr() { # NAME KEYSPEC SUBJECT [SAN]
 
 readonly CSR_OK='{"args":["tls","inspect","FILE","--json"],"exit":0,"signatureValid":true,"sign":{"exit":0}}'
 readonly CSR_BADSIG='{"args":["tls","inspect","FILE","--json"],"exit":0,"signatureValid":false,"sign":{"exit":2,"code":"ERR_TLS_BAD_CSR"}}'
-readonly CSR_LABEL_BUG='{"args":["tls","inspect","FILE","--json"],"exit":2,"code":"ERR_TLS_MALFORMED","sign":{"exit":2,"code":"ERR_TLS_BAD_CSR"},"knownBug":"tls sign ignores the PEM label (src/tls/issue.ts signRequest hands the text to @peculiar/x509, which reads any label) and signs the request; openssl req and tls inspect refuse it (RFC 7468 §7: a request is labelled CERTIFICATE REQUEST)"}'
+readonly CSR_LABEL_BUG='{"args":["tls","inspect","FILE","--json"],"exit":2,"code":"ERR_TLS_MALFORMED","sign":{"exit":2,"code":"ERR_TLS_BAD_CSR"},"note":"regression: tls sign once signed a request under any PEM label; openssl req and tls inspect refuse it (RFC 7468 §7: a request is labelled CERTIFICATE REQUEST)"}'
 readonly CSR_MALFORMED='{"args":["tls","inspect","FILE","--json"],"exit":2,"code":"ERR_TLS_MALFORMED","sign":{"exit":2,"code":"ERR_TLS_BAD_CSR"}}'
 
 if want rsa-san; then
@@ -267,7 +267,7 @@ fi
 if want empty-password; then
   export_p12 '' empty-password.p12 -inkey "$S/leaf-ec.key" -in "$S/leaf-ec.pem"
   p12_refs empty-password.p12 ''; finish empty-password.p12 'OpenSSL 3 default with an empty password' \
-    "$(ks_p12 '' 0 '' true | sed 's/}$/,"knownBug":"tls inspect refuses an empty PKCS#12 password before reading the file (src\/cli\/commands\/tls\/password.ts p12Password, exit 2 ERR_TLS_P12_PASSWORD), so it cannot show a file OpenSSL reads with -passin pass: (RFC 7292 allows an empty password)"}/')"
+    "$(ks_p12 '' 0 '' true | sed 's/}$/,"note":"regression: tls inspect once refused an empty PKCS#12 password before reading the file; RFC 7292 and openssl -passin pass: allow it"}/')"
 fi
 if want utf8-password; then
   export_p12 'pässwörd-✓' utf8-password.p12 -inkey "$S/leaf-ec.key" -in "$S/leaf-ec.pem"
@@ -554,7 +554,7 @@ env_case missing-ref 'FX_REF=ks://fx/absent\n' 'a reference to a secret that doe
 env_case nul-byte 'FX_A=a\0b\n' 'a NUL byte inside a plain value' '{"exit":2,"code":"ERR_ENV_FILE"}' \
   'regression: keysmith once started the command and failed with exit 126 from spawn; README: a value the environment cannot carry (a NUL byte) is refused with exit 2 before the command starts'
 env_case binary-value 'FX_A=\xff\xfe\n' 'bytes that are not UTF-8 in a plain value' \
-  '{"exit":2,"knownBug":"src/cli/commands/scripting/exec.ts decodes the env file as UTF-8 before parsing, so these bytes reach the command as U+FFFD U+FFFD (exit 0); README: a value the environment cannot carry exactly (not UTF-8 text) is refused with exit 2"}'
+  '{"exit":2,"note":"regression: exec once decoded the env file as UTF-8, so these bytes reached the command as U+FFFD U+FFFD (exit 0); README: a value the environment cannot carry exactly (not UTF-8 text) is refused with exit 2"}'
 
 # ---------------------------------------------------------------------------------------------
 # Templates (keysmith inject): the expected output bytes are written here by hand (CASE.out).

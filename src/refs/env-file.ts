@@ -13,7 +13,8 @@ const VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Parses an env file: `VAR=value` lines, `#` comments, blank lines, an optional `export ` prefix,
  * and values in single quotes (taken literally) or double quotes (with \n, \" and \\ escapes).
  */
-export function parseEnvFile(text: string, where: string): EnvEntry[] {
+export function parseEnvFile(content: string | Uint8Array, where: string): EnvEntry[] {
+  const text = typeof content === 'string' ? content : utf8(content, where);
   const entries: EnvEntry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -32,6 +33,16 @@ export function parseEnvFile(text: string, where: string): EnvEntry[] {
     entries.push({ name, value, line: i + 1 });
   });
   return entries;
+}
+
+/** The file's text; bytes that are not UTF-8 would reach the command changed (U+FFFD), so they are refused. */
+function utf8(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const line = Buffer.from(bytes).toString('latin1').split('\n').findIndex((l) => !Buffer.from(Buffer.from(l, 'latin1').toString('utf8')).equals(Buffer.from(l, 'latin1'))) + 1;
+    throw new UsageError(`${where}:${line}: not UTF-8 text, which an environment variable would not carry unchanged`, undefined, 'ERR_ENV_FILE');
+  }
 }
 
 /** Parses `--env VAR=ref` flags. */

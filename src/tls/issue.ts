@@ -3,6 +3,7 @@ import type { SecretRecord, Vault } from '../vault/types.js';
 import { randomSerial, type CertificateAuthority } from './ca.js';
 import { generateKeyPair, keyAlgorithm, privateKeyPem } from './keys.js';
 import { parseSan, type San } from './names.js';
+import { pemBlocks } from './pem.js';
 
 export interface LeafOptions {
   days?: number;
@@ -72,12 +73,17 @@ export async function issueCertificate(ca: CertificateAuthority, names: string[]
  * Signs a PKCS#10 request: its signature is checked, and only its subject, key and requested names
  * are taken (the CA decides usages and lifetime).
  */
+const REQUEST_LABELS = ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'];
+
 export async function signRequest(ca: CertificateAuthority, request: Uint8Array, options: LeafOptions): Promise<IssuedCertificate> {
   const { x509 } = ca;
   const text = Buffer.from(request).toString('latin1');
   let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
   try {
-    csr = new x509.Pkcs10CertificateRequest(text.includes('-----BEGIN') ? text : new Uint8Array(request));
+    // PEM is read by its label (RFC 7468 §7), as openssl req does: a certificate or a key is not a request.
+    const pem = text.includes('-----BEGIN') ? pemBlocks(text).find((b) => REQUEST_LABELS.includes(b.label)) : undefined;
+    if (text.includes('-----BEGIN') && !pem) throw new Error('no CERTIFICATE REQUEST block');
+    csr = new x509.Pkcs10CertificateRequest(pem ? Buffer.from(pem.base64, 'base64') : new Uint8Array(request));
   } catch (cause) {
     throw new UsageError('not a PKCS#10 certificate request (PEM or DER)', { cause }, 'ERR_TLS_BAD_CSR');
   }

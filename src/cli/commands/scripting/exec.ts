@@ -42,7 +42,7 @@ Examples:
     .action(async (command: string[], flags: ExecFlags, cmd: Command) => {
       const ctx = contextFor(cmd);
       const entries: EnvEntry[] = [];
-      for (const file of flags.envFile) entries.push(...parseEnvFile((await readUserFile(file)).toString('utf8'), file));
+      for (const file of flags.envFile) entries.push(...parseEnvFile(await readUserFile(file), file));
       entries.push(...flags.env.map(parseEnvFlag));
       // In an env file a plain value passes through; on the command line every value names a secret.
       const plain: Record<string, string> = {};
