@@ -224,16 +224,16 @@ export class Matcher {
 
   /**
    * Feeds bytes from `state`; calls `onMatch(i, length)` for the longest pattern ending at each
-   * byte `i` of `bytes` (its length counts no line break), and `onBreak(i)` for each line break,
-   * which is read past. Returns the state after the last byte.
+   * byte `i` of `bytes` (its length counts no line break), and adds `offset + i` to `breaks` for
+   * each line break, which leaves the state as it is. Returns the state after the last byte.
    */
-  scan(bytes: Uint8Array, state: number, onMatch: (i: number, length: number) => void, onBreak: (i: number) => void): number {
+  scan(bytes: Uint8Array, state: number, onMatch: (i: number, length: number) => void, breaks: number[] = [], offset = 0): number {
     const { delta, dense, match, quiet } = this;
     let s = state;
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (b === 0x0a || b === 0x0d) {
-        onBreak(i);
+        breaks.push(offset + i);
         continue;
       }
       s = s < dense ? delta[(s << 8) | b]! : this.step(s, b);
@@ -291,12 +291,7 @@ export class MaskingStream extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const base = this.start + this.tail - this.head;
-    this.state = this.matcher.scan(
-      chunk,
-      this.state,
-      (i, length) => this.hide(this.position(this.counted(base + i) + 1 - length), base + i + 1),
-      (i) => this.breaks.push(base + i),
-    );
+    this.state = this.matcher.scan(chunk, this.state, (i, length) => this.hide(this.position(this.counted(base + i) + 1 - length), base + i + 1), this.breaks, base);
     this.append(chunk);
     const total = base + chunk.length;
     const pending = this.matcher.pending(this.state);
