@@ -117,7 +117,7 @@ export class Matcher {
 
   constructor(patterns: Uint8Array[]) {
     const sorted = patterns
-      .map((p) => Buffer.from(Buffer.from(p).filter((b) => !isLineBreak(b))))
+      .map((p) => (p.includes(0x0a) || p.includes(0x0d) ? Buffer.from(p.filter((b) => !isLineBreak(b))) : Buffer.from(p.buffer, p.byteOffset, p.length)))
       .filter((p) => p.length > 0)
       .sort(Buffer.compare)
       .filter((p, i, all) => i === 0 || !p.equals(all[i - 1]!));
@@ -292,7 +292,6 @@ export class MaskingStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     const base = this.start + this.tail - this.head;
     this.state = this.matcher.scan(chunk, this.state, (i, length) => this.hide(this.position(this.counted(base + i) + 1 - length), base + i + 1), this.breaks, base);
-    this.append(chunk);
     const total = base + chunk.length;
     const pending = this.matcher.pending(this.state);
     let cut = Math.max(this.start, pending === 0 ? total : this.position(this.counted(total) - pending));
@@ -302,12 +301,21 @@ export class MaskingStream extends Transform {
       if (from > cut) break;
       if (to > cut) cut = to;
     }
-    this.release(cut);
+    if (this.tail > this.head) {
+      this.append(chunk);
+      this.release(cut, this.buf, this.head, true);
+    } else {
+      // Nothing held (the common case): pass on straight from the chunk, and keep only its tail.
+      this.release(cut, chunk, 0, false);
+      this.buf = this.buf.length >= total - cut ? this.buf : Buffer.allocUnsafe(Math.max(4096, total - cut));
+      this.head = 0;
+      this.tail = chunk.copy(this.buf, 0, cut - base);
+    }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.release(this.start + this.tail - this.head);
+    this.release(this.start + this.tail - this.head, this.buf, this.head, true);
     done();
   }
 
@@ -368,22 +376,24 @@ export class MaskingStream extends Transform {
     this.ranges.push([f, t]);
   }
 
-  /** Passes on every held byte before stream position `cut`, each masked range as `***`. */
-  private release(cut: number): void {
+  /**
+   * Passes on every byte before stream position `cut`, each masked range as `***`: the bytes from
+   * `start` on are source[at …]. Bytes from our own buffer are copied, for it is reused.
+   */
+  private release(cut: number, source: Buffer, at: number, reused: boolean): void {
     if (cut <= this.start) return;
     const parts: Buffer[] = [];
-    const at = (p: number) => this.head + p - this.start;
+    const index = (p: number) => at + p - this.start;
     let pos = this.start;
     while (this.first < this.ranges.length && this.ranges[this.first]![1] <= cut) {
       const [from, to] = this.ranges[this.first++]!;
-      if (from > pos) parts.push(this.buf.subarray(at(pos), at(from)));
+      if (from > pos) parts.push(source.subarray(index(pos), index(from)));
       parts.push(MASK);
       pos = to;
     }
-    if (cut > pos) parts.push(this.buf.subarray(at(pos), at(cut)));
-    // A copy (concat): buf is reused for what comes next.
-    if (parts.length > 0) this.push(Buffer.concat(parts));
-    this.head = at(cut);
+    if (cut > pos) parts.push(source.subarray(index(pos), index(cut)));
+    if (parts.length > 0) this.push(parts.length > 1 || reused ? Buffer.concat(parts) : parts[0]);
+    if (source === this.buf) this.head = index(cut);
     this.start = cut;
     // Forget what is behind: ranges passed on, and line breaks before the cut (no later match starts there).
     if (this.first > 64) {
