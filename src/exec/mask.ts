@@ -192,7 +192,9 @@ export class Matcher {
     levelStart[this.maxLength + 1] = states;
     // Full rows for the shallowest states, in order: a state's failure row is always built before it.
     this.dense = Math.min(states, Matcher.DENSE);
-    const delta = states <= 0xffff ? new Uint16Array(this.dense * 256) : new Uint32Array(this.dense * 256);
+    // Every state a dense row leads to is a child of a dense state or one of their failure targets:
+    // numbered below childStart[dense] (breadth-first). 16-bit entries when those fit: half the cache.
+    const delta = childStart[this.dense]! <= 0x10000 ? new Uint16Array(this.dense * 256) : new Uint32Array(this.dense * 256);
     for (let s = 0; s < this.dense; s++) {
       for (let b = 0; b < 256; b++) {
         const c = child(s, b);

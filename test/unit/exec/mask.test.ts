@@ -171,6 +171,28 @@ describe('MaskingStream: overlapping and adjacent occurrences (issue 10, finding
   });
 });
 
+describe('MaskingStream: a large automaton (sparse states beyond the dense rows, 16- and 32-bit rows)', () => {
+  it.each([
+    ['> 65,536 states in long chains', 30, 4096, 'abc'],
+    ['a few thousand states', 40, 100, 'abc'],
+    ['80,000 short patterns: rows with 32-bit entries', 80_000, 8, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'],
+  ])('agrees with the reference: %s', async (_label, count, length, alphabet) => {
+    const pick = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join('');
+    const patterns = Array.from({ length: count }, (_, i) => Buffer.from(pick(i % 3 === 0 ? 5 : length)));
+    const pieces: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const p = patterns[i % patterns.length]!.toString();
+      // a whole pattern, a pattern cut short, a pattern with a line break inside, noise
+      pieces.push(pick(30), p, pick(7), p.slice(0, -3), pick(5), `${p.slice(0, 40)}\n${p.slice(40)}`);
+    }
+    const text = Buffer.from(pieces.join(''));
+    const expected = runs(reference(patterns, text));
+    for (const split of [(b: Buffer) => [b], (b: Buffer) => splitEvery(b, 4096), randomSplit]) {
+      expect(runs((await mask(patterns, split(text))).toString('latin1')) === expected).toBe(true);
+    }
+  });
+});
+
 describe('secretForms: the encodings a secret leaks in (issue 10, finding 4)', () => {
   const S = 'Sécret "quoted" / line\nwith+plus & 😀';
   const masked = async (text: string) => runs((await mask(secretForms(S), splitEvery(Buffer.from(text), 3))).toString());
