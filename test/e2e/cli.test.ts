@@ -182,6 +182,14 @@ describe('keysmith (built bin), file vault', () => {
     }
   });
 
+  it('--debug traces name the TypeScript sources (source maps on), not minified chunks (issue 12)', async () => {
+    const got = await run(['--debug', 'secret', 'get', 'no/such/secret']);
+    expect(got.code).toBe(3);
+    expect(got.stderr).toMatch(/ERR_VAULT_NOT_FOUND/);
+    expect(got.stderr).toMatch(/\(.*src\/[a-z/-]+\.ts:\d+:\d+\)/);
+    expect(got.stderr).not.toMatch(/chunk-[A-Z0-9]+\.js/);
+  });
+
   it('a malformed --field or --env is refused without echoing what was typed (it may be a value)', async () => {
     for (const args of [['secret', 'set', 'db/fielded', '--field', 'hunter2', '-'], ['exec', '--env', 'hunter2', '--', 'true']]) {
       const got = await run(args, 'value');

@@ -47,6 +47,33 @@ describe('main (in-process, in-memory IO)', () => {
     }
   });
 
+  it('the exit path reads the parsed command, not raw argv (issue 12)', async () => {
+    // "tls check" as values of another command is not the monitoring plugin: a usage error is 2, not 3.
+    expect((await runMain(['secret', 'get', 'tls', 'check'], env)).code).toBe(2);
+    // The plugin itself: its usage errors are UNKNOWN (3).
+    expect((await runMain(['tls', 'check', '--no-such-flag'], env)).code).toBe(3);
+    // --debug after -- belongs to the command exec runs, not to keysmith.
+    for (const args of [['secret', 'get', 'no/such', '--', '--debug'], ['exec', '--env', 'X=no/such', '--', 'echo', '--debug']]) {
+      const got = await runMain(args, env);
+      expect(got.code, args.join(' ')).not.toBe(0);
+      expect(got.stderr, args.join(' ')).not.toMatch(/ERR_[A-Z_]+\n/);
+    }
+    // A parsed --debug, anywhere before --, shows the code.
+    expect((await runMain(['secret', 'get', 'no/such', '--debug'], env)).stderr).toMatch(/ERR_VAULT_NOT_FOUND/);
+  });
+
+  it('every error kind maps to its exit code through main', async () => {
+    const cases: Array<[string[], number]> = [
+      [['secret', 'get', 'no/such'], 3],
+      [['secret', 'set', 'bad name!', '-'], 2],
+      [['--vault', 'nope', 'secret', 'list'], 2],
+      [['tls', 'inspect', '/no/such/file.pem'], 2],
+    ];
+    for (const [args, code] of cases) expect((await runMain(args, env)).code, args.join(' ')).toBe(code);
+    const wrong = await runMain(['secret', 'list'], { ...env, KEYSMITH_AGE_IDENTITY: await generateIdentity() });
+    expect(wrong.code).toBe(4); // the vault file is encrypted to another identity
+  });
+
   it('a cancelled prompt is exit 130 and writes nothing', async () => {
     const got = await runMain(['secret', 'set', 'p/cancel'], env, { tty: true, prompter: scripted([new CancelledError()]) });
     expect(got.code).toBe(130);
