@@ -5,13 +5,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { AuthError, FailedError, UsageError } from '../errors.js';
 import type { Vault } from '../vault/types.js';
 import { clientFor, loadClient, oauthError } from './client.js';
-import type { ProviderConfig } from './providers.js';
-import { fromResponse, readTokens, writeTokens, type StoredTokens } from './tokens.js';
+import { redirectUriFor, type ProviderConfig } from './providers.js';
+import { fromResponse, grantParameters, readTokens, writeTokens, type StoredTokens } from './tokens.js';
 
 export interface LoginOptions {
   device: boolean;
   /** Print the URL instead of opening a browser. */
   noBrowser: boolean;
+  /** The loopback port of the redirect URI: 0 for any free one, else fixed (`--port`, `oauth add --redirect-port`). */
   port: number;
   timeoutMs: number;
   now: () => Date;
@@ -20,6 +21,8 @@ export interface LoginOptions {
   /** stderr is a terminal: the device flow also draws its URL as a QR code. */
   terminal?: boolean;
   env: NodeJS.ProcessEnv;
+  /** A fetch of our choosing (tests). */
+  fetch?: typeof globalThis.fetch;
 }
 
 const page = (title: string, text: string) =>
@@ -46,9 +49,9 @@ const isLoopback = (address: string | undefined) => !!address && (address === ':
  * nonce checked, the ID token validated by openid-client. A callback with a wrong state is
  * answered 400 and the listener keeps waiting, until the timeout.
  */
-async function authorizationCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
+async function authorizationCode(name: string, provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
   const oidc = await loadClient();
-  const client = await clientFor(provider, secret);
+  const client = await clientFor(provider, secret, o.fetch ? { fetch: o.fetch } : {});
   // Check the ID token's signature too (against the provider's JWKS), not only its claims.
   if (provider.server.jwks_uri) oidc.enableNonRepudiationChecks(client);
   const verifier = oidc.randomPKCECodeVerifier();
@@ -77,10 +80,10 @@ async function authorizationCode(provider: ProviderConfig, secret: string | unde
     settle.resolve(url);
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(o.port, '127.0.0.1', resolve));
-  const redirectUri = `http://127.0.0.1:${(server.address() as { port: number }).port}/callback`;
+  const redirectUri = redirectUriFor((server.address() as { port: number }).port);
   const params: Record<string, string> = {
     redirect_uri: redirectUri,
-    scope: provider.scope,
+    ...grantParameters({ scope: provider.scope }),
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
@@ -89,8 +92,13 @@ async function authorizationCode(provider: ProviderConfig, secret: string | unde
   if (provider.scope.split(/\s+/).includes('offline_access')) params.prompt = 'consent';
   if (provider.audience) params.audience = provider.audience;
   const url = oidc.buildAuthorizationUrl(client, params).href;
-  const timer = setTimeout(() => settle.reject(new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, { hint: 'try again, or --device' }, 'ERR_OAUTH_TIMEOUT')), o.timeoutMs);
+  // A provider that refuses the redirect URI shows the person an error page and never calls back:
+  // all keysmith would see is the timeout, so its hint names the redirect URI to register.
+  const advice = redirectAdvice(name, provider, redirectUri, o.port !== 0);
+  const timer = setTimeout(() => settle.reject(new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, { hint: `try again, or --device. If the provider showed an error page instead of a login, ${advice}` }, 'ERR_OAUTH_TIMEOUT')), o.timeoutMs);
   try {
+    const refused = await probeAuthorization(url, o.fetch ?? globalThis.fetch);
+    if (refused) o.tell(`keysmith: the provider answered HTTP ${refused} to the login request, not a login page: ${advice}`);
     if (o.noBrowser) o.tell(`Open this URL to log in:\n${url}`);
     else {
       o.tell(`Opening the browser to log in (or open ${url})`);
@@ -100,7 +108,7 @@ async function authorizationCode(provider: ProviderConfig, secret: string | unde
     try {
       return await oidc.authorizationCodeGrant(client, current, { pkceCodeVerifier: verifier, expectedState: state, ...(nonce ? { expectedNonce: nonce } : {}), idTokenExpected: openid });
     } catch (err) {
-      throw oauthError(err, 'the login');
+      throw await oauthError(err, { action: 'the login', endpoint: 'token', url: provider.server.token_endpoint as string });
     }
   } finally {
     clearTimeout(timer);
@@ -113,19 +121,47 @@ async function authorizationCode(provider: ProviderConfig, secret: string | unde
 async function deviceCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
   if (!provider.server.device_authorization_endpoint) throw new UsageError('this provider offers no device flow', { hint: 'log in without --device' }, 'ERR_OAUTH_NO_DEVICE');
   const oidc = await loadClient();
-  const client = await clientFor(provider, secret);
+  const client = await clientFor(provider, secret, { endpoint: 'device_authorization', ...(o.fetch ? { fetch: o.fetch } : {}) });
   if (provider.server.jwks_uri) oidc.enableNonRepudiationChecks(client);
+  let d;
   try {
-    const d = await oidc.initiateDeviceAuthorization(client, { scope: provider.scope, ...(provider.audience ? { audience: provider.audience } : {}) });
-    o.tell(`To log in, open ${d.verification_uri} and enter the code ${d.user_code}${d.verification_uri_complete ? `\n(or open ${d.verification_uri_complete})` : ''}`);
-    if (o.terminal) o.tell(await qrCode(d.verification_uri_complete ?? d.verification_uri));
+    d = await oidc.initiateDeviceAuthorization(client, grantParameters(provider));
+  } catch (err) {
+    throw await oauthError(err, { action: 'the device login', endpoint: 'device_authorization', url: provider.server.device_authorization_endpoint as string });
+  }
+  o.tell(`To log in, open ${d.verification_uri} and enter the code ${d.user_code}${d.verification_uri_complete ? `\n(or open ${d.verification_uri_complete})` : ''}`);
+  if (o.terminal) o.tell(await qrCode(d.verification_uri_complete ?? d.verification_uri));
+  try {
     const signal = AbortSignal.timeout(Math.min(o.timeoutMs, (d.expires_in ?? 600) * 1000));
     return await oidc.pollDeviceAuthorizationGrant(client, d, undefined, { signal });
   } catch (err) {
     if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') {
       throw new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, undefined, 'ERR_OAUTH_TIMEOUT');
     }
-    throw oauthError(err, 'the device login');
+    throw await oauthError(err, { action: 'the device login', endpoint: 'token', url: provider.server.token_endpoint as string });
+  }
+}
+
+/** What to do about a redirect URI the provider may not accept (RFC 8252 §7.3 asks providers to allow any loopback port; not all do). */
+export function redirectAdvice(name: string, provider: ProviderConfig, redirectUri: string, fixed: boolean): string {
+  return fixed
+    ? `register the redirect URI ${redirectUri} for client ${provider.clientId} at the provider`
+    : `it may accept only registered ports (RFC 8252 §7.3 unmet): register ${redirectUriFor('PORT')} for client ${provider.clientId} and add ${name} again with --redirect-port PORT`;
+}
+
+/**
+ * Asks the authorization endpoint for the login page as the browser will, without cookies: a 4xx
+ * answer instead of a redirect or a page means the provider refuses the request itself — most often
+ * a redirect URI it does not accept (RFC 6749 §4.1.2.1: it must not redirect then). Only advice:
+ * network errors and anything else count as fine.
+ */
+async function probeAuthorization(url: string, fetch: typeof globalThis.fetch): Promise<number | undefined> {
+  try {
+    const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+    await res.body?.cancel().catch(() => undefined);
+    return res.status >= 400 && res.status < 500 ? res.status : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -139,7 +175,7 @@ export async function qrCode(url: string): Promise<string> {
 export async function login(vault: Vault, name: string, provider: ProviderConfig, o: LoginOptions): Promise<StoredTokens> {
   const previous = await readTokens(vault, name);
   if (provider.grant === 'client-credentials') throw new UsageError(`${name} uses client credentials: there is no login; keysmith oauth token ${name} fetches a token`);
-  const response = o.device || provider.grant === 'device' ? await deviceCode(provider, previous.clientSecret, o) : await authorizationCode(provider, previous.clientSecret, o);
+  const response = o.device || provider.grant === 'device' ? await deviceCode(provider, previous.clientSecret, o) : await authorizationCode(name, provider, previous.clientSecret, o);
   const token = fromResponse({ ...(previous.clientSecret ? { clientSecret: previous.clientSecret } : {}) }, response, o.now());
   await writeTokens(vault, name, token, o.now());
   return token;

@@ -1,6 +1,7 @@
 import { readConfig, updateConfig } from '../config.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { KeysmithPaths } from '../paths.js';
+import type { ClientAuthMethod } from './client.js';
 
 export type Grant = 'auth-code' | 'device' | 'client-credentials';
 
@@ -12,6 +13,10 @@ export interface ProviderConfig {
   audience?: string;
   grant: Grant;
   preset?: string;
+  /** How the client authenticates (`oauth add --auth-method`); absent: chosen from the metadata. */
+  authMethod?: ClientAuthMethod;
+  /** A fixed loopback port for the redirect URI (`oauth add --redirect-port`), for providers that match redirect URIs exactly. */
+  redirectPort?: number;
   /** Discovered (or preset) authorization-server metadata, so a refresh needs no discovery round trip. */
   server: Record<string, unknown>;
 }
@@ -64,3 +69,6 @@ export async function saveProvider(paths: KeysmithPaths, name: string, provider:
   else delete all[name];
   await updateConfig(paths, { oauth: all });
 }
+
+/** The loopback redirect URI of a login on `port` (RFC 8252 §7.3). */
+export const redirectUriFor = (port: number | string) => `http://127.0.0.1:${port}/callback`;

@@ -4,7 +4,7 @@ import { ensurePrivateDir, withFileLock } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { findSecret } from '../vault/secrets.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
-import { clientFor, loadClient, oauthError } from './client.js';
+import { clientAuthHint, clientFor, loadClient, oauthError } from './client.js';
 import type { ProviderConfig } from './providers.js';
 
 /** What the vault keeps for a provider (`oauth/<name>`): the value is the access token. */
@@ -68,6 +68,8 @@ export interface TokenOptions {
   minValidMs: number;
   now: () => Date;
   paths: KeysmithPaths;
+  /** A fetch of our choosing (tests). */
+  fetch?: typeof globalThis.fetch;
 }
 
 /**
@@ -85,22 +87,25 @@ export async function accessToken(vault: Vault, name: string, provider: Provider
     const current = await readTokens(vault, name);
     if (fresh(current, o.now(), o.minValidMs)) return { token: current, refreshed: false };
     const oidc = await loadClient();
-    const client = await clientFor(provider, current.clientSecret);
+    const client = await clientFor(provider, current.clientSecret, o.fetch ? { fetch: o.fetch } : {});
+    const url = typeof provider.server.token_endpoint === 'string' ? provider.server.token_endpoint : undefined;
     let response;
+    if (provider.grant !== 'client-credentials' && !current.refreshToken) {
+      throw new AuthError(current.accessToken ? `the ${name} access token has expired and there is no refresh token` : `not logged in to ${name}`, { hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
+    }
     try {
-      if (provider.grant === 'client-credentials') {
-        response = await oidc.clientCredentialsGrant(client, { scope: provider.scope, ...(provider.audience ? { audience: provider.audience } : {}) });
-      } else {
-        if (!current.refreshToken) {
-          throw new AuthError(current.accessToken ? `the ${name} access token has expired and there is no refresh token` : `not logged in to ${name}`, { hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
-        }
-        response = await oidc.refreshTokenGrant(client, current.refreshToken);
-      }
+      response = provider.grant === 'client-credentials'
+        // Unset parameters are left out: an empty scope= is not "no scope" to every provider (RFC 6749 §3.3).
+        ? await oidc.clientCredentialsGrant(client, grantParameters(provider))
+        : await oidc.refreshTokenGrant(client, current.refreshToken!);
     } catch (err) {
-      const e = oauthError(err, provider.grant === 'client-credentials' ? 'the client credentials grant' : 'the refresh');
-      if (e.code === 'ERR_OAUTH_REJECTED' && provider.grant !== 'client-credentials') {
-        throw new AuthError(`${e.message}`, { hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
+      const cc = provider.grant === 'client-credentials';
+      const e = await oauthError(err, { action: cc ? 'the client credentials grant' : 'the refresh', endpoint: 'token', ...(url ? { url } : {}) });
+      // During a refresh, a refusal is a refusal whatever its body (an empty 400 too): log in again.
+      if (!cc && e.kind === 'auth' && (e.code === 'ERR_OAUTH_REJECTED' || e.code === 'ERR_OAUTH_CLIENT_REJECTED')) {
+        throw new AuthError(e.message, { cause: err, hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
       }
+      if (cc && e.code === 'ERR_OAUTH_CLIENT_REJECTED') throw new AuthError(e.message, { cause: err, hint: clientAuthHint(name, provider, current.clientSecret) }, e.code);
       throw e;
     }
     const token = fromResponse(current, response, o.now());
@@ -113,7 +118,7 @@ export async function accessToken(vault: Vault, name: string, provider: Provider
  * Revokes the refresh and access tokens at the provider (RFC 7009) where it can, then forgets them
  * (the client secret stays). Says what it could not revoke.
  */
-export async function logout(vault: Vault, name: string, provider: ProviderConfig, now: Date): Promise<{ revoked: string[]; notRevoked: Array<{ token: string; why: string }> }> {
+export async function logout(vault: Vault, name: string, provider: ProviderConfig, now: Date, o: { fetch?: typeof globalThis.fetch } = {}): Promise<{ revoked: string[]; notRevoked: Array<{ token: string; why: string }> }> {
   const t = await readTokens(vault, name);
   const revoked: string[] = [];
   const notRevoked: Array<{ token: string; why: string }> = [];
@@ -123,13 +128,14 @@ export async function logout(vault: Vault, name: string, provider: ProviderConfi
       for (const [hint] of pending) notRevoked.push({ token: hint, why: 'the provider has no revocation endpoint' });
     } else {
       const oidc = await loadClient();
-      const client = await clientFor(provider, t.clientSecret);
+      const client = await clientFor(provider, t.clientSecret, { endpoint: 'revocation', ...(o.fetch ? { fetch: o.fetch } : {}) });
+      const url = provider.server.revocation_endpoint as string;
       for (const [hint, value] of pending) {
         try {
           await oidc.tokenRevocation(client, value, { token_type_hint: hint });
           revoked.push(hint);
         } catch (err) {
-          notRevoked.push({ token: hint, why: oauthError(err, 'revocation').message });
+          notRevoked.push({ token: hint, why: (await oauthError(err, { action: 'revocation', endpoint: 'revocation', url })).message });
         }
       }
     }
@@ -149,4 +155,12 @@ export function oauthResolver(vault: Vault, o: TokenOptions & { provider: (name:
     const { token } = await accessToken(vault, name, await o.provider(name), o);
     return token.accessToken!;
   };
+}
+
+/** The scope and audience of a provider as request parameters, leaving out what is unset or empty. */
+export function grantParameters(provider: Pick<ProviderConfig, 'scope' | 'audience'>): Record<string, string> {
+  const p: Record<string, string> = {};
+  if (provider.scope.trim()) p.scope = provider.scope.trim();
+  if (provider.audience) p.audience = provider.audience;
+  return p;
 }

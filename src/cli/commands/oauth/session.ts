@@ -13,17 +13,18 @@ export function loginCommand(contextFor: ContextFor): Command {
     .argument('<name>', 'provider name')
     .option('--device', 'device flow: enter a code on another device (the default without a browser)', false)
     .option('--no-browser', 'print the login URL instead of opening a browser')
-    .option('--port <n>', 'loopback port for the redirect (0: any free one)', '0')
+    .option('--port <n>', 'loopback port for the redirect (default: the provider\'s --redirect-port, else 0: any free one)')
     .option('--timeout <duration>', 'give up after this long', '5m')
     .addHelpText('after', `
 Examples:
   $ keysmith oauth login corp
   $ keysmith oauth login corp --no-browser      # open the printed URL yourself
   $ keysmith oauth login corp --device          # on a server, over SSH`)
-    .action(async (name: string, flags: { device: boolean; browser: boolean; port: string; timeout: string }, command: Command) => {
+    .action(async (name: string, flags: { device: boolean; browser: boolean; port?: string; timeout: string }, command: Command) => {
       const ctx = contextFor(command);
-      const port = loopbackPort(flags.port);
+      const explicit = flags.port === undefined ? undefined : loopbackPort(flags.port);
       const provider = await getProvider(ctx.paths, name);
+      const port = explicit ?? provider.redirectPort ?? 0;
       const noBrowser = flags.browser === false;
       // Without a browser to open (and no --no-browser asking for the URL), the device flow is the way in.
       const device = flags.device || (!noBrowser && !canOpenBrowser(ctx.env, ctx.io.isTTY.stderr) && !!provider.server.device_authorization_endpoint);
