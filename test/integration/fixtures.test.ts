@@ -77,7 +77,9 @@ function eachCase<K extends { knownBug?: string }>(all: Array<Case<K>>, run: (c:
 /** Re-runs every recorded reference command: exit code and output (less OpenSSL's error-stack lines) must match. */
 function checkReferences(c: Case<unknown>) {
   for (const [label, ref] of Object.entries(c.reference)) {
-    if (label === 'facts') continue;
+    // Node's util.parseEnv is recorded beside env files for comparison only: it changed between
+    // Node 22 and 24 (the spaces after `export`), so it is not re-run on whatever Node runs the tests.
+    if (label === 'facts' || label.startsWith('node-')) continue;
     const { command, exit, output } = ref as Reference;
     const r = spawnSync(command[0]!, command.slice(1), { cwd: c.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = [
