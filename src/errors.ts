@@ -6,22 +6,69 @@ import { dirname } from 'node:path';
  */
 export type ErrorKind = 'failed' | 'usage' | 'not-found' | 'auth' | 'unavailable' | 'cancelled';
 
+/**
+ * What went wrong, as data, for a caller that acts on it. Messages and hints speak the library's
+ * language (option names such as `length` or `force`, function names); the CLI words the same
+ * detail with its flags and commands (src/cli/messages.ts). `option` is the name of the field or
+ * parameter of the function that was called.
+ */
+export type ErrorDetail =
+  /** An option's value is out of range or unknown; the message is `${option}: ${reason}`. */
+  | { kind: 'invalid-option'; option: string; reason: string; min?: number; max?: number; allowed?: ReadonlyArray<string | number> }
+  /** Something to be created exists, and the caller did not ask to replace it (`force` / `overwrite`). */
+  | { kind: 'exists'; what: 'file' | 'ca' | 'records'; names: string[] }
+  /** A port to listen on is taken by another process. */
+  | { kind: 'port-in-use'; port: number; address: string }
+  /** An SSH key rotation was interrupted: resume it (`resume: true`) before starting another. */
+  | { kind: 'rotation-in-progress'; key: string }
+  /** An SSH key has no hosts recorded to act on. */
+  | { kind: 'no-hosts'; key: string }
+  | { kind: 'no-ssh-key'; name: string }
+  /** An encrypted PEM private key: its public half cannot be read without the passphrase. */
+  | { kind: 'encrypted-pem'; path: string }
+  /** A host key not in known_hosts, refused because `acceptNew` was not set. */
+  | { kind: 'unknown-host'; host: string; port: number; fingerprint: string }
+  /** The host refused every credential offered. */
+  | { kind: 'ssh-auth-failed'; host: string; port: number }
+  | { kind: 'no-ca'; name: string }
+  | { kind: 'no-issued-certificate'; name: string }
+  /** No trust store of the chosen kind exists on this system. */
+  | { kind: 'no-trust-store'; store: string }
+  /** The OS keychain cannot be used; the file backend can. */
+  | { kind: 'keychain'; problem: 'not-loaded' | 'locked' | 'unavailable' | 'unusable' | 'too-large' }
+  | { kind: 'read-only-vault'; backend: string }
+  /** A KEYSMITH_SESSION token that is malformed, ended or does not match: unlock the vault again. */
+  | { kind: 'session'; problem: 'malformed' | 'ended' | 'mismatch' }
+  /** A file vault exists but no identity to open it was found. */
+  | { kind: 'no-identity'; path: string }
+  /** There is no file vault yet (initVault creates one). */
+  | { kind: 'no-file-vault' }
+  /** A backup asked for with an empty passphrase. */
+  | { kind: 'empty-passphrase' }
+  /** OAuth: no usable tokens for `provider` (never logged in, or the refresh token is gone). */
+  | { kind: 'login-needed'; provider: string }
+  /** OAuth: no provider configured under `provider`. */
+  | { kind: 'no-provider'; provider: string };
+
 export class KeysmithError extends Error {
   readonly kind: ErrorKind;
   readonly code: string;
   /** A next step for the user, printed under the message. */
   readonly hint: string | undefined;
+  /** What went wrong as typed fields, when a caller can act on it. */
+  readonly detail: ErrorDetail | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(kind: ErrorKind, code: string, message: string, options: Options = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.kind = kind;
     this.code = code;
     this.hint = options.hint;
+    this.detail = options.detail;
   }
 }
 
-type Options = { cause?: unknown; hint?: string };
+type Options = { cause?: unknown; hint?: string; detail?: ErrorDetail };
 
 /** Bad input or a missing answer (exit 2). */
 export class UsageError extends KeysmithError {
@@ -49,6 +96,22 @@ export class UnavailableError extends KeysmithError {
   constructor(message: string, options?: Options, code = 'ERR_UNAVAILABLE') {
     super('unavailable', code, message, options);
   }
+}
+
+/**
+ * A bad value for one of a function's options: `${option}: ${reason}`, with the option's name and
+ * limits as `detail`.
+ *
+ * @example
+ * throw invalidOption('length', 'expected a whole number from 1 to 4096', { min: 1, max: 4096 });
+ */
+export function invalidOption(
+  option: string,
+  reason: string,
+  limits: { min?: number; max?: number; allowed?: ReadonlyArray<string | number> } = {},
+  code = 'ERR_USAGE',
+): UsageError {
+  return new UsageError(`${option}: ${reason}`, { detail: { kind: 'invalid-option', option, reason, ...limits } }, code);
 }
 
 /** The user cancelled a prompt (exit 130). */
@@ -99,7 +162,11 @@ export function systemError(err: unknown, path?: string, action?: 'read' | 'writ
   if (err instanceof KeysmithError || !(err instanceof Error)) return undefined;
   const e = err as SystemErrorFields;
   if (e.code === 'EADDRINUSE') {
-    return new UnavailableError(`port ${e.port} on ${e.address} is in use`, { cause: err, hint: 'choose another --port, or leave --port out to use a free one' }, 'ERR_PORT_IN_USE');
+    return new UnavailableError(`port ${e.port} on ${e.address} is in use`, {
+      cause: err,
+      hint: 'choose another port, or port 0 for a free one',
+      detail: { kind: 'port-in-use', port: e.port!, address: e.address! },
+    }, 'ERR_PORT_IN_USE');
   }
   const known = e.code ? SYSTEM_ERRORS[e.code] : undefined;
   if (!known) return undefined;

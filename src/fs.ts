@@ -42,7 +42,7 @@ export interface WriteOptions {
 export async function writeFileAtomic(path: string, data: Uint8Array | string, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? 0o600;
   if (!options.overwrite && (await exists(path))) {
-    throw new UsageError(`${path} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+    throw fileExists(path);
   }
   // With throughSymlink, a link is written through: the new file replaces its target, in the
   // target's folder, and the link stays a link.
@@ -244,8 +244,11 @@ async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
 /** Refuses before any work when an output exists (unless `force`), so nothing is half-written. */
 export async function refuseExisting(paths: string[], force: boolean): Promise<void> {
   if (force) return;
-  for (const p of paths) if (await exists(p)) throw new UsageError(`${p} already exists; pass --force to replace it`, undefined, 'ERR_FILE_EXISTS');
+  for (const p of paths) if (await exists(p)) throw fileExists(p);
 }
+
+/** An output that exists and was not to be replaced (`overwrite` / `force` unset). */
+const fileExists = (path: string) => new UsageError(`${path} already exists`, { detail: { kind: 'exists', what: 'file', names: [path] } }, 'ERR_FILE_EXISTS');
 
 /**
  * Checks output files before any work (a prompt, a key made, a vault written): none exists unless

@@ -1,6 +1,7 @@
 import { CommanderError, type Command } from 'commander';
 import { KeysmithError, systemError } from '../errors.js';
 import { EXIT_CODES, UNKNOWN } from './exit-codes.js';
+import { cliMessage } from './messages.js';
 import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
@@ -31,8 +32,10 @@ export async function main(argv: string[], io: IO = processIO(), deps: { prompte
     // A system error that reached here (a full disk, a busy port …) gets a line and a hint too.
     const known = err instanceof KeysmithError ? err : systemError(err);
     if (known) {
-      let text = `keysmith: ${known.message}\n`;
-      if (known.hint) text += `hint: ${known.hint}\n`;
+      // The library words its errors in its own terms; the CLI names its flags and commands.
+      const { message, hint } = cliMessage(known);
+      let text = `keysmith: ${message}\n`;
+      if (hint) text += `hint: ${hint}\n`;
       if (debug) text += `${known.code}\n${describeCause(known)}`;
       io.stderr.write(text);
       return monitoring() ? UNKNOWN : EXIT_CODES[known.kind];

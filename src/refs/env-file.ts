@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { invalidOption, UsageError } from '../errors.js';
 
 export interface EnvEntry {
   name: string;
@@ -50,6 +50,6 @@ export function parseEnvFlag(flag: string): EnvEntry {
   const eq = flag.indexOf('=');
   const name = eq < 0 ? '' : flag.slice(0, eq);
   // What was typed is not shown: a value typed in place of a name would end up in logs.
-  if (!VAR.test(name) || eq === flag.length - 1) throw new UsageError('--env: expected VAR=secret-name or VAR=ks://name (what was given is not shown)', undefined, 'ERR_ENV_FLAG');
+  if (!VAR.test(name) || eq === flag.length - 1) throw invalidOption('env', 'expected VAR=secret-name or VAR=ks://name (what was given is not shown)', {}, 'ERR_ENV_FLAG');
   return { name, value: flag.slice(eq + 1), line: 0 };
 }

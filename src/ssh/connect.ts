@@ -74,7 +74,7 @@ export async function connect(target: Target, credentials: Credentials, options:
           hint: `if the host was really reinstalled, remove its line: ssh-keygen -R '${target.port === 22 ? target.host : `[${target.host}]:${target.port}`}' -f ${options.knownHostsPath}`,
         }, 'ERR_SSH_HOST_KEY_CHANGED');
       } else if (!options.acceptNew) {
-        refusal = new AuthError(`${where}: unknown host (key ${fp})`, { hint: 'check the fingerprint, then pass --accept-new to record it in known_hosts' }, 'ERR_SSH_HOST_UNKNOWN');
+        refusal = new AuthError(`${where}: unknown host (key ${fp})`, { hint: 'check the fingerprint, then connect with acceptNew to record it in known_hosts', detail: { kind: 'unknown-host', host: target.host, port: target.port, fingerprint: fp } }, 'ERR_SSH_HOST_UNKNOWN');
       } else {
         accepted = key;
         return true;
@@ -88,7 +88,7 @@ export async function connect(target: Target, credentials: Credentials, options:
     client.once('error', (err: Error & { level?: string; code?: string }) => {
       if (refusal) return reject(refusal);
       if (err.level === 'client-authentication') {
-        return reject(new AuthError(`${where}: authentication failed (${err.message})`, { hint: 'is the key deployed there? for a first deploy use --identity, the ssh-agent or --password' }, 'ERR_SSH_AUTH'));
+        return reject(new AuthError(`${where}: authentication failed (${err.message})`, { hint: 'is the key deployed there? for a first deploy, log in with another private key, the ssh-agent or a password', detail: { kind: 'ssh-auth-failed', host: target.host, port: target.port } }, 'ERR_SSH_AUTH'));
       }
       if (err.level === 'client-timeout') return reject(new UnavailableError(`${where}: timed out`, undefined, 'ERR_SSH_TIMEOUT'));
       reject(new UnavailableError(`${where}: ${err.message}`, { cause: err }, 'ERR_SSH_CONNECT'));

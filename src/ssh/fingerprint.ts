@@ -95,7 +95,7 @@ async function privateKeyFingerprint(path: string, text: string, readSibling: (p
         key ??= priv.publicKey;
         if (readOpenSshContainer(text)) comment = priv.publicKey.comment;
       } else if (!priv.publicKey) {
-        failure = new UsageError(`${path}: not a usable private key (encrypted PEM: its public key is encrypted too)`, { hint: `keep its .pub beside it, or read it with: keysmith ssh import ${path}` }, 'ERR_SSH_BAD_KEY');
+        failure = new UsageError(`${path}: not a usable private key (encrypted PEM: its public key is encrypted too)`, { hint: 'keep its .pub beside it', detail: { kind: 'encrypted-pem', path } }, 'ERR_SSH_BAD_KEY');
       }
     } catch (err) {
       failure = err;

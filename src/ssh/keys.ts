@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { AuthError, UsageError } from '../errors.js';
+import { AuthError, invalidOption, UsageError } from '../errors.js';
 import { bcryptPbkdf } from './bcrypt-pbkdf.js';
 import { isKeyTypeName, keyTypeName, parseKeyBlob, sameKeyType, type PublicKey } from './public-key.js';
 import { decodeBase64Strict, Reader, Writer } from './wire.js';
@@ -72,16 +72,16 @@ export interface KeygenOptions {
 /** Checks type and size the way ssh-keygen does, with RSA at least 3072 bits. */
 export function keySize(type: KeyType, bits: number | undefined): number {
   if (type === 'ed25519') {
-    if (bits !== undefined && bits !== 256) throw new UsageError('-b: ed25519 keys are always 256 bits');
+    if (bits !== undefined && bits !== 256) throw invalidOption('bits', 'ed25519 keys are always 256 bits', { allowed: [256] });
     return 256;
   }
   if (type === 'ecdsa') {
     const b = bits ?? 256;
-    if (!CURVES[b]) throw new UsageError('-b: ecdsa keys are 256, 384 or 521 bits');
+    if (!CURVES[b]) throw invalidOption('bits', 'ecdsa keys are 256, 384 or 521 bits', { allowed: Object.keys(CURVES).map(Number) });
     return b;
   }
   const b = bits ?? 3072;
-  if (!Number.isInteger(b) || b < 3072 || b > 16384) throw new UsageError('-b: rsa keys are 3072 to 16384 bits (smaller ones are no longer safe)');
+  if (!Number.isInteger(b) || b < 3072 || b > 16384) throw invalidOption('bits', 'rsa keys are 3072 to 16384 bits (smaller ones are no longer safe)', { min: 3072, max: 16384 });
   return b;
 }
 
@@ -142,7 +142,7 @@ async function encodePrivate(key: KeyObject, comment: string, passphrase: string
 export async function generateKey(options: KeygenOptions, kdf: Kdf = bcryptKdf): Promise<GeneratedKey> {
   const bits = keySize(options.type, options.bits);
   const rounds = options.rounds ?? 16;
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) throw new UsageError('--rounds: a whole number from 1 to 1000');
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) throw invalidOption('rounds', 'a whole number from 1 to 1000', { min: 1, max: 1000 });
   const { pem, publicKey } = await encodePrivate(nodeKeyPair(options.type, bits), options.comment, options.passphrase || undefined, rounds, kdf);
   return { privateKey: pem, publicKey };
 }

@@ -77,7 +77,7 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
   })());
   const existing = await readIfExists(jpath);
   if (existing && !o.resume) {
-    throw new UsageError(`a rotation of ${name} is in progress`, { hint: `finish it: keysmith ssh rotate ${name} --resume` }, 'ERR_SSH_ROTATION_IN_PROGRESS');
+    throw new UsageError(`a rotation of ${name} is in progress`, { hint: 'finish it first: rotate again with resume', detail: { kind: 'rotation-in-progress', key: name } }, 'ERR_SSH_ROTATION_IN_PROGRESS');
   }
   if (!existing && o.resume) throw new UsageError(`there is no rotation of ${name} to resume`, undefined, 'ERR_SSH_NOTHING_TO_RESUME');
 
@@ -184,7 +184,7 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
 }
 
 function selectHosts(key: ManagedKey, only: string[] | undefined): HostEntry[] {
-  if (key.hosts.length === 0) throw new UsageError(`${key.name} has no hosts to rotate on`, { hint: `add them: keysmith ssh hosts add ${key.name} user@host` }, 'ERR_SSH_NO_HOSTS');
+  if (key.hosts.length === 0) throw new UsageError(`${key.name} has no hosts to rotate on`, { hint: 'record the hosts it is deployed on first', detail: { kind: 'no-hosts', key: key.name } }, 'ERR_SSH_NO_HOSTS');
   if (!only) return key.hosts;
   const wanted = only.map((h) => parseTarget(h));
   const picked = key.hosts.filter((h) => wanted.some((w) => sameTarget(parseTarget(h.target), w)));

@@ -49,7 +49,7 @@ export const knownHostsPath = (env: NodeJS.ProcessEnv) => env.KEYSMITH_KNOWN_HOS
 export async function loadKey(vault: Vault, name: string): Promise<ManagedKey> {
   validateKeyName(name);
   const record = await findSecret(vault, sshRecordName(name));
-  if (!record) throw new NotFoundError(`no SSH key named ${name}`, { hint: 'see keysmith ssh list; create one with keysmith ssh keygen or ssh import' }, 'ERR_SSH_NO_KEY');
+  if (!record) throw new NotFoundError(`no SSH key named ${name}`, { detail: { kind: 'no-ssh-key', name } }, 'ERR_SSH_NO_KEY');
   if (record.kind !== 'ssh-key' || !record.meta) throw new UsageError(`${sshRecordName(name)} is not an SSH key record`, undefined, 'ERR_SSH_BAD_RECORD');
   const meta = record.meta as Omit<ManagedKey, 'name' | 'passphrase'>;
   return { ...meta, hosts: meta.hosts ?? [], name, ...(record.value ? { passphrase: record.value } : {}) };

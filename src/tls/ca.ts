@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { NotFoundError, UsageError } from '../errors.js';
+import { invalidOption, NotFoundError, UsageError } from '../errors.js';
 import { findSecret } from '../vault/secrets.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
 import { generateKeyPair, importPrivateKey, keyAlgorithm, privateKeyPem, type KeyAlgorithm } from './keys.js';
@@ -24,9 +24,10 @@ export function validateCaName(name: string): string {
   return name;
 }
 
-export function parseDays(text: string | number, flag = '--days'): number {
+/** A validity in days, 1 to 36500; `option` is how the caller names the value in the error. */
+export function parseDays(text: string | number, option = 'days'): number {
   const days = Number(text);
-  if (!Number.isInteger(days) || days < 1 || days > 36_500) throw new UsageError(`${flag}: expected a whole number of days from 1 to 36500`);
+  if (!Number.isInteger(days) || days < 1 || days > 36_500) throw invalidOption(option, 'expected a whole number of days from 1 to 36500', { min: 1, max: 36_500 });
   return days;
 }
 
@@ -53,7 +54,10 @@ export interface CreateCaOptions {
 export async function createCa(vault: Vault, name: string, options: CreateCaOptions): Promise<CertificateAuthority> {
   validateCaName(name);
   if (!options.force && (await findSecret(vault, caRecordName(name)))) {
-    throw new UsageError(`a CA named ${name} already exists; pass --force to replace it (its certificates will no longer chain)`, undefined, 'ERR_TLS_CA_EXISTS');
+    throw new UsageError(`a CA named ${name} already exists`, {
+      hint: 'replacing it (the force option) means its certificates no longer chain',
+      detail: { kind: 'exists', what: 'ca', names: [name] },
+    }, 'ERR_TLS_CA_EXISTS');
   }
   const x509 = await loadX509();
   const algorithm = keyAlgorithm(options.key ?? 'ec:p256');
@@ -102,7 +106,7 @@ async function nameConstraints(domains: string[]) {
 export async function loadCa(vault: Vault, name: string): Promise<CertificateAuthority> {
   validateCaName(name);
   const record = await findSecret(vault, caRecordName(name));
-  if (!record) throw new NotFoundError(`no CA named ${name}`, { hint: `create one: keysmith tls ca create ${name}` }, 'ERR_TLS_NO_CA');
+  if (!record) throw new NotFoundError(`no CA named ${name}`, { hint: 'create it first (createCa)', detail: { kind: 'no-ca', name } }, 'ERR_TLS_NO_CA');
   const meta = record.meta as { certificate?: string; key?: string } | undefined;
   if (record.kind !== 'tls-ca' || !meta?.certificate || !meta.key) {
     throw new UsageError(`${caRecordName(name)} is not a keysmith CA record`, undefined, 'ERR_TLS_BAD_CA');

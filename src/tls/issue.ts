@@ -1,4 +1,4 @@
-import { NotFoundError, UsageError } from '../errors.js';
+import { invalidOption, NotFoundError, UsageError } from '../errors.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
 import { randomSerial, type CertificateAuthority } from './ca.js';
 import { generateKeyPair, keyAlgorithm, privateKeyPem } from './keys.js';
@@ -37,7 +37,7 @@ async function leafExtensions(ca: CertificateAuthority, publicKey: CryptoKey, sa
 async function sign(ca: CertificateAuthority, subject: string, publicKey: CryptoKey, sans: San[], rsa: boolean, options: LeafOptions) {
   const notAfter = new Date(options.now.getTime() + (options.days ?? 397) * 86_400_000);
   if (notAfter > ca.certificate.notAfter) {
-    throw new UsageError(`--days: the certificate would outlive its CA (valid until ${ca.certificate.notAfter.toISOString()})`, undefined, 'ERR_TLS_OUTLIVES_CA');
+    throw invalidOption('days', `the certificate would outlive its CA (valid until ${ca.certificate.notAfter.toISOString()})`, {}, 'ERR_TLS_OUTLIVES_CA');
   }
   const certificate = await ca.x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -128,7 +128,7 @@ export async function loadIssued(vault: Vault, stem: string): Promise<{ keyPem: 
   try {
     record = await vault.get(certRecordName(stem));
   } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(`no issued certificate named ${stem}`, { hint: 'names are those of keysmith tls issue (e.g. example.test+2); see keysmith secret list tls/cert/' }, 'ERR_TLS_NO_CERT');
+    if (err instanceof NotFoundError) throw new NotFoundError(`no issued certificate named ${stem}`, { hint: 'names are those issued certificates are kept under (e.g. example.test+2), in the vault as tls/cert/…', detail: { kind: 'no-issued-certificate', name: stem } }, 'ERR_TLS_NO_CERT');
     throw err;
   }
   const meta = record.meta as { certificate?: string; chain?: string[] } | undefined;

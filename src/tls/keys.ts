@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 
 /** `ec:p256`, `ec:p384`, `rsa:2048|3072|4096`, `ed25519`. */
 export type KeySpec = string;
@@ -35,7 +35,7 @@ export function keyAlgorithm(spec: KeySpec): KeyAlgorithm {
       };
     }
     default:
-      throw new UsageError(`--key: unknown key type ${JSON.stringify(spec)} (use ec:p256, ec:p384, rsa:2048, rsa:3072, rsa:4096 or ed25519)`, undefined, 'ERR_TLS_KEY_TYPE');
+      throw invalidOption('key', `unknown key type ${JSON.stringify(spec)} (use ec:p256, ec:p384, rsa:2048, rsa:3072, rsa:4096 or ed25519)`, { allowed: ['ec:p256', 'ec:p384', 'rsa:2048', 'rsa:3072', 'rsa:4096', 'ed25519'] }, 'ERR_TLS_KEY_TYPE');
   }
 }
 

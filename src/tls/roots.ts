@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
-import { UsageError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 import { readUserFile } from '../fs.js';
 import { MAX_PEM_BYTES, pemCertificates } from './pem.js';
 import { TrustStore } from './validate.js';
@@ -22,15 +22,15 @@ export async function loadTrustStore(env: NodeJS.ProcessEnv, caFile?: string): P
   }
   if (caFile) {
     const text = (await readUserFile(caFile, { maxBytes: MAX_PEM_BYTES }).catch((err: Error) => {
-      throw new UsageError(`--ca-file: ${err.message}`);
+      throw invalidOption('caFile', err.message);
     })).toString('latin1');
     let found: string[];
     try {
       found = pemCertificates(text);
     } catch (err) {
-      throw new UsageError(`--ca-file: ${caFile}: ${(err as Error).message}`);
+      throw invalidOption('caFile', `${caFile}: ${(err as Error).message}`);
     }
-    if (found.length === 0) throw new UsageError(`--ca-file: no PEM certificate in ${caFile}`);
+    if (found.length === 0) throw invalidOption('caFile', `no PEM certificate in ${caFile}`);
     roots.push(...found);
   }
   // The OS bundle and NODE_EXTRA_CA_CERTS often repeat Node's own: parse each root once.

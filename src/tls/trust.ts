@@ -175,7 +175,8 @@ export async function changeTrust(caName: string, pem: string, choice: StoreChoi
     }
   }
   if (outcomes.length === 0) {
-    throw new UsageError(`no trust store found for --store ${choice} on this system`, {
+    throw new UsageError(`no trust store found for ${choice} on this system`, {
+      detail: { kind: 'no-trust-store', store: choice },
       hint: process.platform === 'linux' ? 'install ca-certificates (update-ca-certificates) or libnss3-tools (certutil)' : undefined,
     }, 'ERR_TLS_NO_TRUST_STORE');
   }

@@ -51,6 +51,7 @@ function readOnly(name: string): UsageError {
 /** A write to a read-only vault, refused (a command checks first, before it makes anything). */
 export function readOnlyVault(backend: string): UsageError {
   return new UsageError(`the ${backend} vault is read-only`, {
-    hint: 'choose a writable vault with --vault file or --vault keychain',
+    hint: 'choose a writable backend: file or keychain',
+    detail: { kind: 'read-only-vault', backend },
   }, 'ERR_VAULT_READ_ONLY');
 }

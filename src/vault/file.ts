@@ -51,7 +51,8 @@ async function fileVersion(path: string): Promise<string> {
 
 export const missingIdentity = (path: string) =>
   new UsageError(`cannot open the file vault ${path}: no identity`, {
-    hint: 'set KEYSMITH_AGE_IDENTITY (an AGE-SECRET-KEY-1… or a file of them), or KEYSMITH_SESSION from `keysmith vault unlock`',
+    hint: 'set KEYSMITH_AGE_IDENTITY (an AGE-SECRET-KEY-1… or a file of them), or KEYSMITH_SESSION from unlockVault',
+    detail: { kind: 'no-identity', path },
   }, 'ERR_IDENTITY_MISSING');
 
 export const emptyDocument = (): VaultDocument => ({ format: 'keysmith-vault', version: 1, records: {} });

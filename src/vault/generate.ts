@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { invalidOption } from '../errors.js';
 
 export const CHARSETS = {
   alnum: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
@@ -16,10 +16,10 @@ export type Charset = keyof typeof CHARSETS;
  */
 export function generatePassword(length: number, charset: string): string {
   if (!Object.hasOwn(CHARSETS, charset)) {
-    throw new UsageError(`--charset: unknown charset ${JSON.stringify(charset)} (use ${Object.keys(CHARSETS).join(', ')})`);
+    throw invalidOption('charset', `unknown charset ${JSON.stringify(charset)} (use ${Object.keys(CHARSETS).join(', ')})`, { allowed: Object.keys(CHARSETS) });
   }
   if (!Number.isInteger(length) || length < 1 || length > 4096) {
-    throw new UsageError('--length: expected a whole number from 1 to 4096');
+    throw invalidOption('length', 'expected a whole number from 1 to 4096', { min: 1, max: 4096 });
   }
   const chars = CHARSETS[charset as Charset];
   let out = '';

@@ -15,7 +15,8 @@ async function loadKeyring(): Promise<Keyring> {
     keyringModule = undefined;
     throw new UnavailableError(`the OS keychain library could not be loaded on ${process.platform}-${process.arch}`, {
       cause,
-      hint: 'use the encrypted file vault: keysmith vault init --backend file',
+      hint: 'use the encrypted file vault (backend "file")',
+      detail: { kind: 'keychain', problem: 'not-loaded' },
     }, 'ERR_KEYCHAIN_UNAVAILABLE');
   });
   return keyringModule;
@@ -31,14 +32,16 @@ export function keychainError(err: unknown, action: string): KeysmithError {
   if (/locked|unlock prompt|dismissed/i.test(message)) {
     return new AuthError(`the OS keychain is locked (${action})`, {
       cause: err,
-      hint: 'unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock` with its password on stdin), or use --vault file',
+      hint: 'unlock it (log in to the desktop session, or `gnome-keyring-daemon --unlock` with its password on stdin), or use the file backend',
+      detail: { kind: 'keychain', problem: 'locked' },
     }, 'ERR_KEYCHAIN_LOCKED');
   }
   return new UnavailableError(`the OS keychain is not available (${action}): ${message}`, {
     cause: err,
     hint: process.platform === 'linux'
-      ? 'start a Secret Service (gnome-keyring, KeePassXC) in a D-Bus session, or use --vault file'
-      : 'use --vault file',
+      ? 'start a Secret Service (gnome-keyring, KeePassXC) in a D-Bus session, or use the file backend'
+      : 'use the file backend',
+    detail: { kind: 'keychain', problem: 'unavailable' },
   }, 'ERR_KEYCHAIN_UNAVAILABLE');
 }
 
@@ -66,7 +69,8 @@ export class KeychainVault implements Vault {
     const text = JSON.stringify(record);
     if (process.platform === 'win32' && text.length * 2 > WINDOWS_ITEM_LIMIT) {
       throw new FailedError(`${name} is too large for Windows Credential Manager (${WINDOWS_ITEM_LIMIT} bytes per item)`, {
-        hint: 'store large values in the file vault: --vault file',
+        hint: 'store large values in the file backend',
+        detail: { kind: 'keychain', problem: 'too-large' },
       }, 'ERR_KEYCHAIN_TOO_LARGE');
     }
     await (await keychainItem(this.service, name)).set(text);

@@ -5,7 +5,7 @@ import { ageEncrypt, recipientOf } from './age.js';
 import { emptyDocument, missingIdentity, openDocument } from './file.js';
 import { createIdentity, identityFile, loadIdentity, type IdentityContext } from './identity.js';
 import { probeKeychain } from './keychain.js';
-import { chooseBackend, createVault, keychainService, openVault, vaultFile, type VaultOptions } from './open.js';
+import { chooseBackend, createVault, keychainService, openVault, vaultFile, type BackendSource, type VaultOptions } from './open.js';
 import { createSession, endSessions } from './session.js';
 import type { BackendName } from './types.js';
 
@@ -26,8 +26,8 @@ export interface VaultStatus {
  * Which backend is in use, why, where, and whether it opens.
  * @example const s = await vaultStatus(options); if (s.error) console.error(s.error.message)
  */
-export async function vaultStatus(options: VaultOptions): Promise<{ status: VaultStatus; failure?: KeysmithError }> {
-  const { vault, backend, reason, config } = await openVault(options);
+export async function vaultStatus(options: VaultOptions): Promise<{ status: VaultStatus; source: BackendSource; failure?: KeysmithError }> {
+  const { vault, backend, reason, source, config } = await openVault(options);
   const { location, writable } = vault.describe();
   const status: VaultStatus = { backend, location, reason, writable, items: null };
   if (backend === 'file') {
@@ -39,11 +39,11 @@ export async function vaultStatus(options: VaultOptions): Promise<{ status: Vaul
   }
   try {
     status.items = (await vault.list()).length;
-    return { status };
+    return { status, source };
   } catch (err) {
     if (!(err instanceof KeysmithError)) throw err;
     status.error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-    return { status, failure: err };
+    return { status, source, failure: err };
   }
 }
 
@@ -70,7 +70,7 @@ export async function initVault(options: VaultOptions, requested: { backend?: 'f
   }
   if (backend === 'keychain') {
     const probe = await probeKeychain(service, options.env);
-    if (!probe.ok) throw new UnavailableError(`the OS keychain cannot be used: ${probe.reason}`, { hint: 'use keysmith vault init --backend file' }, 'ERR_KEYCHAIN_UNAVAILABLE');
+    if (!probe.ok) throw new UnavailableError(`the OS keychain cannot be used: ${probe.reason}`, { hint: 'use the file backend', detail: { kind: 'keychain', problem: 'unusable' } }, 'ERR_KEYCHAIN_UNAVAILABLE');
     const vault = createVault('keychain', options, config);
     await vault.list(); // fails now, not later, when the keychain is locked
     await updateConfig(options.paths, { vault: 'keychain' });
@@ -107,7 +107,7 @@ export async function unlockVault(options: VaultOptions, expires: Date): Promise
   const loaded = await loadVaultIdentity(options);
   const path = vaultFile(options.paths.data);
   const existing = await readIfExists(path);
-  if (!loaded) throw existing ? missingIdentity(path) : new UsageError('there is no file vault to unlock yet', { hint: 'keysmith vault init --backend file' }, 'ERR_VAULT_MISSING');
+  if (!loaded) throw existing ? missingIdentity(path) : new UsageError('there is no file vault to unlock yet', { hint: 'create it first (initVault, backend "file")', detail: { kind: 'no-file-vault' } }, 'ERR_VAULT_MISSING');
   // Prove the identity opens the vault before handing out a session for it.
   if (existing) await openDocument(existing, loaded.identities, path);
   return createSession(options.paths.data, loaded.identities[0]!, expires);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readConfig, updateConfig, type KeysmithConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import { invalidOption, UsageError } from '../errors.js';
 import { EnvVault } from './env.js';
 import { FileVault } from './file.js';
 import type { IdentityContext } from './identity.js';
@@ -10,15 +10,19 @@ import type { BackendName, Vault } from './types.js';
 export const BACKENDS: readonly BackendName[] = ['keychain', 'file', 'env'];
 
 export interface VaultOptions extends Omit<IdentityContext, 'config' | 'keychainService'> {
-  /** --vault; overrides KEYSMITH_VAULT and the config file. */
+  /** The backend asked for; overrides KEYSMITH_VAULT and the config file. */
   backend?: string;
 }
+
+/** Where the choice of backend came from: `backend`, KEYSMITH_VAULT, config.json, or a probe. */
+export type BackendSource = 'option' | 'env' | 'config' | 'default';
 
 export interface OpenedVault {
   vault: Vault;
   backend: BackendName;
-  /** Why this backend: shown by `keysmith vault status`. */
+  /** Why this backend, in words. */
   reason: string;
+  source: BackendSource;
   config: KeysmithConfig;
 }
 
@@ -27,33 +31,34 @@ export const vaultFile = (dataDir: string) => join(dataDir, 'vault.age');
 
 function parseBackend(value: string, from: string): BackendName {
   if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
+  if (from === 'backend') throw invalidOption('backend', `unknown vault backend ${JSON.stringify(value)} (use ${BACKENDS.join(', ')})`, { allowed: BACKENDS }, 'ERR_VAULT_BAD_BACKEND');
   throw new UsageError(`${from}: unknown vault backend ${JSON.stringify(value)} (use ${BACKENDS.join(', ')})`, undefined, 'ERR_VAULT_BAD_BACKEND');
 }
 
 /**
- * Chooses the backend once per invocation: --vault, then KEYSMITH_VAULT, then the config file, else
+ * Chooses the backend once per invocation: `backend`, then KEYSMITH_VAULT, then the config file, else
  * the OS keychain when it answers, else the encrypted file. Never plaintext. A choice made by probing
  * is written to the config file on the first write, so a keychain that is later locked is reported
  * as locked rather than silently replaced by another backend.
  */
-export async function chooseBackend(options: VaultOptions, config: KeysmithConfig): Promise<{ backend: BackendName; reason: string; probed: boolean }> {
-  if (options.backend) return { backend: parseBackend(options.backend, '--vault'), reason: 'chosen with --vault', probed: false };
+export async function chooseBackend(options: VaultOptions, config: KeysmithConfig): Promise<{ backend: BackendName; reason: string; source: BackendSource; probed: boolean }> {
+  if (options.backend) return { backend: parseBackend(options.backend, 'backend'), reason: 'chosen with the backend option', source: 'option', probed: false };
   const fromEnv = options.env.KEYSMITH_VAULT;
-  if (fromEnv) return { backend: parseBackend(fromEnv, 'KEYSMITH_VAULT'), reason: 'chosen with KEYSMITH_VAULT', probed: false };
-  if (config.vault) return { backend: parseBackend(config.vault, 'config.json'), reason: 'set in config.json (keysmith vault init)', probed: false };
+  if (fromEnv) return { backend: parseBackend(fromEnv, 'KEYSMITH_VAULT'), reason: 'chosen with KEYSMITH_VAULT', source: 'env', probed: false };
+  if (config.vault) return { backend: parseBackend(config.vault, 'config.json'), reason: 'set in config.json', source: 'config', probed: false };
   const probe = await probeKeychain(keychainService(options.env), options.env);
   return probe.ok
-    ? { backend: 'keychain', reason: `default: ${probe.reason}`, probed: true }
-    : { backend: 'file', reason: `default: the OS keychain is not usable (${probe.reason})`, probed: true };
+    ? { backend: 'keychain', reason: `default: ${probe.reason}`, source: 'default', probed: true }
+    : { backend: 'file', reason: `default: the OS keychain is not usable (${probe.reason})`, source: 'default', probed: true };
 }
 
 /** Opens the vault this invocation uses. */
 export async function openVault(options: VaultOptions): Promise<OpenedVault> {
   const config = await readConfig(options.paths);
-  const { backend, reason, probed } = await chooseBackend(options, config);
+  const { backend, reason, source, probed } = await chooseBackend(options, config);
   let vault = createVault(backend, options, config);
   if (probed) vault = rememberOnWrite(vault, () => updateConfig(options.paths, { vault: backend }));
-  return { vault, backend, reason, config };
+  return { vault, backend, reason, source, config };
 }
 
 export function createVault(backend: BackendName, options: VaultOptions, config: KeysmithConfig): Vault {

@@ -47,12 +47,14 @@ export async function openSession(dataDir: string, token: string, now: Date): Pr
   const [prefix, id, key] = token.trim().split('.');
   if (prefix !== PREFIX || !id || !/^[0-9a-f]{24}$/.test(id) || !key) {
     throw new UsageError('KEYSMITH_SESSION is not a keysmith session token', {
-      hint: 'set it from `keysmith vault unlock`',
+      hint: 'set it to a token from unlockVault',
+      detail: { kind: 'session', problem: 'malformed' },
     }, 'ERR_SESSION_MALFORMED');
   }
   const text = await readIfExists(join(sessionDir(dataDir), `${id}.json`));
   const ended = new AuthError('the KEYSMITH_SESSION session has ended (expired or locked)', {
-    hint: 'run `keysmith vault unlock` again',
+    hint: 'unlock the vault again (unlockVault)',
+    detail: { kind: 'session', problem: 'ended' },
   }, 'ERR_SESSION_ENDED');
   if (!text) throw ended;
   await sweep(dataDir, now);
@@ -69,7 +71,7 @@ export async function openSession(dataDir: string, token: string, now: Date): Pr
     return Buffer.concat([decipher.update(Buffer.from(file.data, 'base64')), decipher.final()]).toString('utf8');
   } catch (cause) {
     // A wrong key, or an expiry edited after the fact: the tag covers both.
-    throw new AuthError('KEYSMITH_SESSION does not match its session (or the session file was changed)', { cause, hint: 'run `keysmith vault unlock` again' }, 'ERR_SESSION_MISMATCH');
+    throw new AuthError('KEYSMITH_SESSION does not match its session (or the session file was changed)', { cause, hint: 'unlock the vault again (unlockVault)', detail: { kind: 'session', problem: 'mismatch' } }, 'ERR_SESSION_MISMATCH');
   }
 }
 

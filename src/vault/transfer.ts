@@ -18,7 +18,8 @@ async function writeAll(vault: Vault, entries: Array<[string, SecretRecord]>, fo
     const clashes = entries.map(([name]) => name).filter((name) => present.has(name));
     if (clashes.length > 0) {
       throw new UsageError(`${clashes.length} record(s) already exist in the target: ${clashes.slice(0, 10).join(', ')}${clashes.length > 10 ? ', …' : ''}`, {
-        hint: 'pass --force to replace them; nothing was changed',
+        hint: 'nothing was changed; replace them with the force option',
+        detail: { kind: 'exists', what: 'records', names: clashes },
       }, 'ERR_VAULT_CONFLICT');
     }
   }
@@ -50,7 +51,7 @@ export async function migrateVault(from: Vault, to: Vault, options: { force?: bo
 /** An age-encrypted backup: the same JSON document as the file vault. */
 export async function exportVault(vault: Vault, to: { recipients: string[] } | { passphrase: string }): Promise<{ bytes: Uint8Array; count: number }> {
   // Before anything is read or written: an empty passphrase would protect nothing.
-  if ('passphrase' in to && to.passphrase === '') throw new UsageError('an empty passphrase protects nothing: give a passphrase (KEYSMITH_BACKUP_PASSPHRASE or the prompt), or --recipient', undefined, 'ERR_VAULT_EMPTY_PASSPHRASE');
+  if ('passphrase' in to && to.passphrase === '') throw new UsageError('an empty passphrase protects nothing: give a passphrase, or recipients', { detail: { kind: 'empty-passphrase' } }, 'ERR_VAULT_EMPTY_PASSPHRASE');
   const entries = await readAllRecords(vault);
   const doc: VaultDocument = { format: 'keysmith-vault', version: 1, records: Object.fromEntries(entries) };
   return { bytes: await ageEncrypt(Buffer.from(JSON.stringify(doc)), to), count: entries.length };

@@ -42,7 +42,8 @@ describe('systemError: Node system errors as one line, a hint and an exit kind',
   it('a busy port is unavailable (5), with what to do instead', () => {
     const e = systemError(sys('EADDRINUSE', { syscall: 'listen', address: '127.0.0.1', port: 8123 }))!;
     expect(e.message).toBe('port 8123 on 127.0.0.1 is in use');
-    expect(e.hint).toMatch(/--port/);
+    expect(e.hint).toBe('choose another port, or port 0 for a free one');
+    expect(e.detail).toEqual({ kind: 'port-in-use', port: 8123, address: '127.0.0.1' });
     expect(e.kind).toBe('unavailable');
   });
 

@@ -48,7 +48,7 @@ describe('env files', () => {
 
   it('a malformed --env is not echoed: what was typed may be a value (issue 10, finding 9)', () => {
     for (const typed of ['Hunter2Value', 'PASS-WORD=Hunter2Value', '=Hunter2Value']) {
-      expect(() => parseEnvFlag(typed)).toThrow(/^--env: expected VAR=secret-name/);
+      expect(() => parseEnvFlag(typed)).toThrow(/^env: expected VAR=secret-name/);
       try {
         parseEnvFlag(typed);
       } catch (err) {

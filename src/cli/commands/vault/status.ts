@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { EXIT_CODES } from '../../exit-codes.js';
 import { vaultStatus } from '../../../vault/manage.js';
+import { cliBackendReason, cliMessage } from '../../messages.js';
 import type { ContextFor } from '../../program.js';
 
 export function statusCommand(contextFor: ContextFor): Command {
@@ -12,7 +13,12 @@ Examples:
   $ keysmith vault status --json   # {backend, location, reason, writable, items, identity?, error?}`)
     .action(async (_flags: unknown, command: Command) => {
       const ctx = contextFor(command);
-      const { status, failure } = await vaultStatus(ctx.vaultOptions());
+      const { status, source, failure } = await vaultStatus(ctx.vaultOptions());
+      status.reason = cliBackendReason(source, status.reason);
+      if (failure && status.error) {
+        const { message, hint } = cliMessage(failure);
+        status.error = { code: status.error.code, message, ...(hint ? { hint } : {}) };
+      }
       if (ctx.flags.json) await ctx.json(status);
       else {
         const rows: Array<[string, string | undefined]> = [
