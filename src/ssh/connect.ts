@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { userInfo } from 'node:os';
 import { AuthError, UnavailableError, UsageError } from '../errors.js';
@@ -48,7 +49,9 @@ const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
  * is refused (exit 4) with its fingerprint; an unknown host is refused unless `acceptNew`.
  */
 export async function connect(target: Target, credentials: Credentials, options: ConnectOptions): Promise<Client> {
-  const { Client } = (await import('ssh2')).default;
+  // require, not import(): on Node 22, import() of this CommonJS module from the bundle gave an empty
+  // module.exports (the same as @napi-rs/keyring's, see src/vault/keychain.ts).
+  const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
   const known = await readKnownHosts(options.knownHostsPath);
   // Ask for a host key of a type we already know, so a host with several keys is not "changed".
   const knownTypes = [...new Set(keysFor(known, target.host, target.port).filter((k) => !k.marker).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];

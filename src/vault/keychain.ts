@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { AuthError, FailedError, KeysmithError, NotFoundError, UnavailableError } from '../errors.js';
 import { matchesPrefix, validateName, MAX_NAME_LENGTH } from './names.js';
 import { info, parseRecord } from './record.js';
@@ -11,7 +12,9 @@ const WINDOWS_ITEM_LIMIT = 2560;
 let keyringModule: Promise<Keyring> | undefined;
 
 async function loadKeyring(): Promise<Keyring> {
-  keyringModule ??= import('@napi-rs/keyring').catch((cause) => {
+  // Loaded with require, as the CommonJS module it is: on Node 22, import() of it from the CLI gave
+  // an empty module.exports and undefined named exports ("findCredentialsAsync is not a function").
+  keyringModule ??= Promise.resolve().then(() => createRequire(import.meta.url)('@napi-rs/keyring') as Keyring).catch((cause) => {
     keyringModule = undefined;
     throw new UnavailableError(`the OS keychain library could not be loaded on ${process.platform}-${process.arch}`, {
       cause,
