@@ -124,7 +124,7 @@ export { changeTrust } from './tls/trust.js';
  *   client.end();
  */
 export { generateKey, readPrivateKey, parsePublicKeyLine, publicKeyLine, fingerprintSha256, fingerprintMd5, randomArt, type GeneratedKey, type KeygenOptions, type KeyType, type PublicKey } from './ssh/keys.js';
-export { bcryptPbkdf } from './ssh/bcrypt-pbkdf.js';
+export { bcryptPbkdf, bcryptPbkdfParallel } from './ssh/bcrypt-pbkdf.js';
 export { verifyHostKey } from './ssh/known-hosts.js';
 export { addKey, removeKey } from './ssh/authorized-keys.js';
 export { connect, parseTarget, type ConnectOptions, type Target, type Credentials } from './ssh/connect.js';

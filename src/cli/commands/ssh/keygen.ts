@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { dirname } from 'node:path';
 import { UsageError } from '../../../errors.js';
 import { checkOutputs, creatingFiles, refuseExisting } from '../../../fs.js';
+import { prestartBcryptWorker } from '../../../ssh/bcrypt-pbkdf.js';
 import { generateKey, publicKeyLine, randomArt, type KeyType } from '../../../ssh/keys.js';
 import { defaultKeyPath, expandPath, managedFrom, saveKey, sshRecordName, validateKeyName } from '../../../ssh/store.js';
 import { readOnlyVault } from '../../../vault/env.js';
@@ -44,6 +45,8 @@ Examples:
   $ printf %s "$PASS" | keysmith ssh keygen work --passphrase-stdin --store-passphrase`)
     .action(async (name: string, flags: KeygenFlags, command: Command) => {
       const ctx = contextFor(command);
+      // The second bcrypt_pbkdf thread starts while the vault opens and the passphrase is asked.
+      if (flags.passphrase !== false) prestartBcryptWorker();
       validateKeyName(name);
       const path = flags.out ? expandPath(flags.out, ctx.env) : defaultKeyPath(name, ctx.env);
       // An --out path's folder must exist; the default ~/.ssh is made, as ssh-keygen makes it.
