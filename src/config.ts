@@ -1,7 +1,7 @@
 import { FailedError } from './errors.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from './fs.js';
 import { configFile, type KeysmithPaths } from './paths.js';
-import type { ProviderConfig } from './oauth/providers.js';
+import type { ProviderConfig } from './oauth/provider-config.js';
 import type { BackendName } from './vault/types.js';
 
 /** Where the file vault's age identity is kept. */

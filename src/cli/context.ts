@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { systemError, UsageError } from '../errors.js';
 import { resolvePaths, type KeysmithPaths } from '../paths.js';
 import { openVault, type OpenedVault, type VaultOptions } from '../vault/open.js';
@@ -13,6 +14,9 @@ export interface GlobalFlags {
   quiet: boolean;
 }
 
+/** Makes the Context for the command being run, from the global flags parsed by commander. */
+export type ContextFor = (command: Command) => Context;
+
 /** What a command gets: IO, flags, seams. Nothing here writes to process.env. */
 export class Context {
   readonly paths: KeysmithPaths;
@@ -21,8 +25,6 @@ export class Context {
     readonly io: IO,
     readonly flags: GlobalFlags,
     readonly prompter: Prompter,
-    /** A command that finished but wants a non-zero exit (`vault status` on a locked vault) sets it here. */
-    readonly result: { exitCode: number } = { exitCode: 0 },
     readonly now: () => Date = () => new Date(),
   ) {
     this.env = io.env;

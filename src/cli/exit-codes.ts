@@ -9,6 +9,3 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   unavailable: 5,
   cancelled: 130,
 };
-
-/** `tls check` alone: any failure of its own (bad usage, unreadable input) is the plugin UNKNOWN. */
-export const UNKNOWN = 3;

@@ -1,6 +1,6 @@
 import { CommanderError, type Command } from 'commander';
 import { KeysmithError, systemError } from '../errors.js';
-import { EXIT_CODES, UNKNOWN } from './exit-codes.js';
+import { errorExitCode, resultOf } from './action.js';
 import { cliMessage } from './messages.js';
 import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
@@ -8,25 +8,23 @@ import { inquirerPrompter, type Prompter } from './prompter.js';
 
 /** Runs keysmith with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: IO = processIO(), deps: { prompter?: Prompter } = {}): Promise<number> {
-  const state = { exitCode: 0 };
-  const program = buildProgram(io, state, deps.prompter ?? inquirerPrompter(io));
+  const program = buildProgram(io, deps.prompter ?? inquirerPrompter(io));
   // The command commander dispatched to, as it parsed (not a guess from raw argv: `secret get tls
-  // check` is not the monitoring plugin, and a `--debug` after `--` is the child's).
-  const path: string[] = [];
+  // check` is not the monitoring plugin, and a `--debug` after `--` is the child's). Its failures
+  // take its own exit codes where it has them (`tls check`: UNKNOWN).
+  let dispatched: Command = program;
   const follow = (command: Command) => {
-    command.hook('preSubcommand', (_parent, sub) => void path.push(sub.name()));
+    command.hook('preSubcommand', (_parent, sub) => void (dispatched = sub));
     command.commands.forEach(follow);
   };
   follow(program);
-  // `tls check` is a monitoring plugin: every failure of its own is UNKNOWN (3).
-  const monitoring = () => path.join(' ') === 'tls check';
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return state.exitCode;
+    return resultOf(program).exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not failures; every other parse error is a usage error.
-      return err.exitCode === 0 ? 0 : monitoring() ? UNKNOWN : EXIT_CODES.usage;
+      return err.exitCode === 0 ? 0 : errorExitCode(dispatched, 'usage');
     }
     const debug = program.opts().debug === true;
     // A system error that reached here (a full disk, a busy port …) gets a line and a hint too.
@@ -38,12 +36,12 @@ export async function main(argv: string[], io: IO = processIO(), deps: { prompte
       if (hint) text += `hint: ${hint}\n`;
       if (debug) text += `${known.code}\n${describeCause(known)}`;
       io.stderr.write(text);
-      return monitoring() ? UNKNOWN : EXIT_CODES[known.kind];
+      return errorExitCode(dispatched, known.kind);
     }
     io.stderr.write(`keysmith: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
     if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     else io.stderr.write('hint: run again with --debug for details\n');
-    return monitoring() ? UNKNOWN : EXIT_CODES.failed;
+    return errorExitCode(dispatched, 'failed');
   }
 }
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { Context, type GlobalFlags } from './context.js';
+import { Context, type ContextFor, type GlobalFlags } from './context.js';
 import type { IO } from './io.js';
 import type { Prompter } from './prompter.js';
 import { secretCommand } from './commands/secret/index.js';
@@ -14,10 +14,7 @@ import { injectCommand } from './commands/scripting/inject.js';
 declare const KEYSMITH_VERSION: string;
 const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
 
-/** Makes the Context for the command being run, from the global flags parsed by commander. */
-export type ContextFor = (command: Command) => Context;
-
-export function buildProgram(io: IO, state: { exitCode: number }, prompter: Prompter): Command {
+export function buildProgram(io: IO, prompter: Prompter): Command {
   const program = new Command('keysmith')
     .description('Secrets, SSH keys, OAuth tokens and TLS certificates, kept in the OS keychain or an age-encrypted file.')
     .version(version, '-V, --version')
@@ -41,7 +38,7 @@ locked keychain), 5 unavailable, 130 cancelled.`);
 
   const contextFor: ContextFor = (command) => {
     const flags = command.optsWithGlobals() as GlobalFlags;
-    return new Context(io, flags, prompter, state);
+    return new Context(io, flags, prompter);
   };
 
   program.addCommand(secretCommand(contextFor));

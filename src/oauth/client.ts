@@ -1,13 +1,12 @@
 import type { ClientAuth, Configuration } from 'openid-client';
 import { AuthError, FailedError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
 import { printable } from '../text.js';
-import type { ProviderConfig } from './providers.js';
+import type { ClientAuthMethod, ProviderConfig } from './provider-config.js';
 
 /** openid-client is loaded only on paths that talk to the provider (never for a cached token). */
 export const loadClient = () => import('openid-client');
 
-/** How the client proves who it is (RFC 6749 §2.3, RFC 8414 §2). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type { ClientAuthMethod } from './provider-config.js';
 /** The provider endpoints keysmith calls with client authentication. */
 export type OAuthEndpoint = 'token' | 'device_authorization' | 'revocation' | 'introspection';
 

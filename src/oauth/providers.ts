@@ -1,25 +1,9 @@
 import { readConfig, updateConfig } from '../config.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { KeysmithPaths } from '../paths.js';
-import type { ClientAuthMethod } from './client.js';
+import type { ProviderConfig } from './provider-config.js';
 
-export type Grant = 'auth-code' | 'device' | 'client-credentials';
-
-/** What config.json keeps about a provider: settings and discovered endpoints, never a secret. */
-export interface ProviderConfig {
-  issuer: string;
-  clientId: string;
-  scope: string;
-  audience?: string;
-  grant: Grant;
-  preset?: string;
-  /** How the client authenticates (`oauth add --auth-method`); absent: chosen from the metadata. */
-  authMethod?: ClientAuthMethod;
-  /** A fixed loopback port for the redirect URI (`oauth add --redirect-port`), for providers that match redirect URIs exactly. */
-  redirectPort?: number;
-  /** Discovered (or preset) authorization-server metadata, so a refresh needs no discovery round trip. */
-  server: Record<string, unknown>;
-}
+export type { Grant, ProviderConfig } from './provider-config.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function validateProviderName(name: string): string {

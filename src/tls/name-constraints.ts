@@ -3,8 +3,7 @@
  * each name type: DNS, email, URI, IP and directory names, permitted and excluded. Names are kept as
  * the exact bytes the certificate holds; directory names are compared in canonical form.
  */
-import { canonicalRdns, children, readOne, sequence, stringValue, TAG, type Tlv } from './der.js';
-import type { Cert } from './cert.js';
+import { canonicalRdns, children, readOne, sequence, stringValue, TAG, type Attribute, type Tlv } from './der.js';
 
 const OID = { emailAddress: '1.2.840.113549.1.9.1', commonName: '2.5.4.3' } as const;
 
@@ -123,7 +122,15 @@ function within(name: RawName, base: RawName): boolean | null {
 }
 
 /** The names of `cert` that name constraints apply to (RFC 5280 §6.1.3 (b), (c)). */
-export function constrainedNames(cert: Cert, leaf: boolean): RawName[] {
+/** What name constraints read of a certificate (a Cert has it): a structural type, so cert.ts and this file do not import each other. */
+export interface NamedCertificate {
+  emptySubject: boolean;
+  subjectDer: Uint8Array;
+  subjectAltNames: RawName[] | null;
+  subjectRdns: Attribute[][];
+}
+
+export function constrainedNames(cert: NamedCertificate, leaf: boolean): RawName[] {
   const names: RawName[] = [];
   if (!cert.emptySubject) names.push({ tag: NAME.directory, bytes: cert.subjectDer });
   const sans = cert.subjectAltNames ?? [];

@@ -1,7 +1,12 @@
 import { Command } from 'commander';
-import type { ContextFor } from '../../program.js';
-import { addCommand, listCommand, removeCommand } from './providers.js';
-import { loginCommand, logoutCommand, statusCommand, tokenCommand } from './session.js';
+import type { ContextFor } from '../../context.js';
+import { addCommand } from './add.js';
+import { listCommand } from './list.js';
+import { loginCommand } from './login.js';
+import { logoutCommand } from './logout.js';
+import { removeCommand } from './remove.js';
+import { statusCommand } from './status.js';
+import { tokenCommand } from './token.js';
 
 export function oauthCommand(contextFor: ContextFor): Command {
   return new Command('oauth')

@@ -1,6 +1,6 @@
 import { Argument, Command } from 'commander';
 import { completionScript, SHELLS } from '../../completion.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function completionCommand(contextFor: ContextFor): Command {
   return new Command('completion')

@@ -5,7 +5,8 @@ import { execWithSecrets } from '../../../exec/exec.js';
 import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-file.js';
 import { referenceOrName, resolveReferences } from '../../../refs/references.js';
 import { repeatable } from '../../options.js';
-import type { ContextFor } from '../../program.js';
+import { action } from '../../action.js';
+import type { ContextFor } from '../../context.js';
 import { resolvers } from './resolvers.js';
 
 interface ExecFlags {
@@ -39,7 +40,7 @@ Examples:
   $ keysmith exec --env-path GOOGLE_APPLICATION_CREDENTIALS=gcp/sa-key -- terraform plan
   $ keysmith exec --env PGUSER=ks://db/prod#user --env PGPASSWORD=db/prod -- psql -h db1
   $ keysmith exec --shell --env T=ci/token -- 'curl -H "Authorization: Bearer $T" https://api.example.com'`)
-    .action(async (command: string[], flags: ExecFlags, cmd: Command) => {
+    .action(action(async (command: string[], flags: ExecFlags, cmd: Command) => {
       const ctx = contextFor(cmd);
       const entries: EnvEntry[] = [];
       for (const file of flags.envFile) entries.push(...parseEnvFile(await readUserFile(file), file));
@@ -94,6 +95,6 @@ Examples:
         announce: !ctx.io.toFile?.stderr ? ctx.io.stderr : !ctx.io.toFile.stdout ? ctx.io.stdout : null,
         warn: (line) => void ctx.status(line),
       });
-      ctx.result.exitCode = result.exitCode;
-    });
+      return { exitCode: result.exitCode };
+    }));
 }

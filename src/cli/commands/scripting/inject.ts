@@ -3,7 +3,7 @@ import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { renderTemplate, templateReferences } from '../../../refs/inject.js';
 import { resolveReferences } from '../../../refs/references.js';
 import { readAll } from '../../io.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { resolvers } from './resolvers.js';
 
 export function injectCommand(contextFor: ContextFor): Command {

@@ -3,7 +3,7 @@ import { UsageError } from '../../../errors.js';
 import { CHARSETS, entropyBits, generatePassword, type Charset } from '../../../vault/generate.js';
 import { validateName } from '../../../vault/names.js';
 import { findSecret, putSecret } from '../../../vault/secrets.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 interface GenerateFlags {
   length: string;

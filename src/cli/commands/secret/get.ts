@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { valueBytes } from '../../../vault/record.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function getCommand(contextFor: ContextFor): Command {
   return new Command('get')

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { generateCommand } from './generate.js';
 import { getCommand } from './get.js';
 import { listCommand } from './list.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { shortDate, table } from '../../output.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function listCommand(contextFor: ContextFor): Command {
   return new Command('list')

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { validateName } from '../../../vault/names.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function rmCommand(contextFor: ContextFor): Command {
   return new Command('rm')

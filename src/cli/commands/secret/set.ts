@@ -3,10 +3,9 @@ import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { validateName } from '../../../vault/names.js';
 import { putSecret } from '../../../vault/secrets.js';
-import type { Context } from '../../context.js';
+import type { Context, ContextFor } from '../../context.js';
 import { readAll } from '../../io.js';
 import { repeatable } from '../../options.js';
-import type { ContextFor } from '../../program.js';
 
 interface SetFlags {
   fromFile?: string;

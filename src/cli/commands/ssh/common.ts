@@ -12,3 +12,6 @@ export function positiveInt(text: string, flag: string, max = 1000): number {
   if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag}: a whole number from 1 to ${max}`);
   return n;
 }
+
+/** Whole days from `iso` to `now`. */
+export const ageDays = (iso: string, now: Date) => Math.floor((now.getTime() - new Date(iso).getTime()) / 86_400_000);

@@ -4,7 +4,7 @@ import { parseTarget, targetName, type Credentials } from '../../../ssh/connect.
 import { deployKey } from '../../../ssh/deploy.js';
 import { parsePublicKeyLine, readPrivateKey } from '../../../ssh/keys.js';
 import { expandPath, loadKey, saveKey } from '../../../ssh/store.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { connectOptions } from './common.js';
 
 interface DeployFlags {

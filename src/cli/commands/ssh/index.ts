@@ -1,10 +1,13 @@
 import { Command } from 'commander';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { deployCommand } from './deploy.js';
-import { hostsCommand } from './hosts.js';
+import { hostsCommand } from './hosts/index.js';
 import { keygenCommand } from './keygen.js';
-import { fingerprintCommand, importCommand, listCommand, showCommand } from './keys.js';
+import { fingerprintCommand } from './fingerprint.js';
+import { importCommand } from './import.js';
+import { listCommand } from './list.js';
 import { rotateCommand } from './rotate.js';
+import { showCommand } from './show.js';
 
 export function sshCommand(contextFor: ContextFor): Command {
   return new Command('ssh')

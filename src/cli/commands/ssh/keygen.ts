@@ -7,7 +7,7 @@ import { generateKey, publicKeyLine, randomArt, type KeyType } from '../../../ss
 import { defaultKeyPath, expandPath, managedFrom, saveKey, sshRecordName, validateKeyName } from '../../../ssh/store.js';
 import { readOnlyVault } from '../../../vault/env.js';
 import { findSecret } from '../../../vault/secrets.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { positiveInt } from './common.js';
 import { hostname, userInfo } from 'node:os';
 

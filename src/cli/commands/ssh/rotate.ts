@@ -3,7 +3,8 @@ import { parseDuration } from '../../../duration.js';
 import { rotateKey, type RotateResult } from '../../../ssh/rotate.js';
 import { EXIT_CODES } from '../../exit-codes.js';
 import { table } from '../../output.js';
-import type { ContextFor } from '../../program.js';
+import { action } from '../../action.js';
+import type { ContextFor } from '../../context.js';
 import { connectOptions, positiveInt } from './common.js';
 
 interface RotateFlags {
@@ -39,7 +40,7 @@ Examples:
   $ keysmith ssh rotate work --dry-run
   $ keysmith ssh rotate work --older-than 90d --json     # in a scheduled CI job
   $ keysmith ssh rotate work --resume`)
-    .action(async (name: string, flags: RotateFlags, command: Command) => {
+    .action(action(async (name: string, flags: RotateFlags, command: Command) => {
       const ctx = contextFor(command);
       const result = await rotateKey((await ctx.openVault()).vault, name, {
         ...(flags.hosts ? { hosts: flags.hosts.split(',').map((h) => h.trim()).filter(Boolean) } : {}),
@@ -59,8 +60,8 @@ Examples:
       });
       if (ctx.flags.json) await ctx.json(result);
       else await ctx.out(render(result));
-      if (result.status === 'incomplete') ctx.result.exitCode = EXIT_CODES.unavailable;
-    });
+      return { exitCode: result.status === 'incomplete' ? EXIT_CODES.unavailable : 0 };
+    }));
 }
 
 function render(r: RotateResult): string {

@@ -6,7 +6,8 @@ import { checkExpiry, overallStatus, parseThreshold, STATUS_CODES, type CheckRes
 import { MAX_PEM_BYTES } from '../../../tls/pem.js';
 import { parseEndpoint } from '../../../tls/remote.js';
 import { printable, table } from '../../output.js';
-import type { ContextFor } from '../../program.js';
+import { action, withErrorCodes } from '../../action.js';
+import type { ContextFor } from '../../context.js';
 
 interface CheckFlags {
   targetsFile?: string;
@@ -23,7 +24,7 @@ interface CheckFlags {
 }
 
 export function checkCommand(contextFor: ContextFor): Command {
-  return new Command('check')
+  const command = new Command('check')
     .description('check certificate expiry, trust and host names of files and live TLS endpoints (monitoring-plugin exit codes)')
     .argument('[targets...]', 'files, globs, host[:port], https://URL, or smtp:// imap:// pop3:// ldap:// postgres:// … (STARTTLS)')
     .option('--targets-file <file>', 'more targets, one per line (# comments)')
@@ -56,7 +57,7 @@ Examples:
   $ keysmith tls check db.internal:6432 --starttls postgres --ocsp
   $ keysmith tls check self-signed.pem --no-verify --warn 14d
   $ keysmith tls check example.com --at 2027-01-01T00:00:00Z     # still good at the cut-over?`)
-    .action(async (targets: string[], flags: CheckFlags, command: Command) => {
+    .action(action(async (targets: string[], flags: CheckFlags, command: Command) => {
       const ctx = contextFor(command);
       const warn = parseThreshold(flags.warn, '--warn');
       const crit = parseThreshold(flags.crit, '--crit');
@@ -93,8 +94,10 @@ Examples:
       if (ctx.flags.json) await ctx.json({ status, summary, results });
       else await ctx.out(render(results));
       await ctx.status(`${status}: ${results.length} checked, ${summary.OK} ok, ${summary.WARNING} warning, ${summary.CRITICAL} critical, ${summary.UNKNOWN} unknown`);
-      ctx.result.exitCode = STATUS_CODES[status];
-    });
+      return { exitCode: STATUS_CODES[status] };
+    }));
+  // A monitoring plugin: every failure of its own (bad usage, unreadable input) is UNKNOWN, never 2 or 4.
+  return withErrorCodes(command, () => STATUS_CODES.UNKNOWN);
 }
 
 /** `--at`: an ISO 8601 time (a date alone is midnight UTC). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createRequest } from '../../../tls/csr.js';
 import { fileStem } from '../../../tls/names.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { KEY_TYPES } from './issue.js';
 
 export function csrCommand(contextFor: ContextFor): Command {

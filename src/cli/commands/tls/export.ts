@@ -3,7 +3,7 @@ import { UsageError } from '../../../errors.js';
 import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { loadIssued } from '../../../tls/issue.js';
 import { toPkcs12 } from '../../../tls/p12.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { p12Password } from './password.js';
 
 export function exportCommand(contextFor: ContextFor): Command {

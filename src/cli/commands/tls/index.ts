@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { ContextFor } from '../../program.js';
-import { caCommand } from './ca.js';
+import type { ContextFor } from '../../context.js';
+import { caCommand } from './ca/index.js';
 import { checkCommand } from './check.js';
 import { csrCommand } from './csr.js';
 import { exportCommand } from './export.js';

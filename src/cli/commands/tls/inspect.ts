@@ -7,7 +7,7 @@ import { fromPkcs12, looksLikePkcs12 } from '../../../tls/p12.js';
 import { inspectBytes, type CertificateInfo, type RequestInfo } from '../../../tls/inspect.js';
 import { fetchChain, parseEndpoint } from '../../../tls/remote.js';
 import { readAll } from '../../io.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import type { TrustError } from '../../../tls/validate.js';
 import { revocation, type OcspResult } from '../../../tls/check.js';
 import type { OcspStatus } from '../../../tls/ocsp.js';

@@ -8,8 +8,7 @@ import { toPkcs12 } from '../../../tls/p12.js';
 import { keyAlgorithm } from '../../../tls/keys.js';
 import { fileStem, parseSan } from '../../../tls/names.js';
 import type { Vault } from '../../../vault/types.js';
-import type { Context } from '../../context.js';
-import type { ContextFor } from '../../program.js';
+import type { Context, ContextFor } from '../../context.js';
 import { p12Password } from './password.js';
 
 export const KEY_TYPES = ['ec:p256', 'ec:p384', 'rsa:2048', 'rsa:3072', 'rsa:4096', 'ed25519'];

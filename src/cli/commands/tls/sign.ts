@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { parseDays } from '../../../tls/ca.js';
 import { signRequest } from '../../../tls/issue.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { caFor } from './issue.js';
 
 export function signCommand(contextFor: ContextFor): Command {

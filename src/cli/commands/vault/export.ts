@@ -3,7 +3,7 @@ import { UsageError } from '../../../errors.js';
 import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { exportVault } from '../../../vault/transfer.js';
 import { repeatable } from '../../options.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function exportCommand(contextFor: ContextFor): Command {
   return new Command('export')

@@ -4,8 +4,7 @@ import { readUserFile } from '../../../fs.js';
 import { parseIdentities, type AgeKey } from '../../../vault/age.js';
 import { loadVaultIdentity } from '../../../vault/manage.js';
 import { importVault, isPassphraseEncrypted } from '../../../vault/transfer.js';
-import type { Context } from '../../context.js';
-import type { ContextFor } from '../../program.js';
+import type { Context, ContextFor } from '../../context.js';
 
 export function importCommand(contextFor: ContextFor): Command {
   return new Command('import')

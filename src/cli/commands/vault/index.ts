@@ -1,11 +1,12 @@
 import { Command } from 'commander';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { initCommand } from './init.js';
-import { lockCommand, unlockCommand } from './unlock.js';
+import { lockCommand } from './lock.js';
 import { migrateCommand } from './migrate.js';
 import { statusCommand } from './status.js';
+import { unlockCommand } from './unlock.js';
 
 export function vaultCommand(contextFor: ContextFor): Command {
   return new Command('vault')

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { initVault } from '../../../vault/manage.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function initCommand(contextFor: ContextFor): Command {
   return new Command('init')

@@ -4,7 +4,7 @@ import { UsageError } from '../../../errors.js';
 import { createVault } from '../../../vault/open.js';
 import { migrateVault } from '../../../vault/transfer.js';
 import type { BackendName } from '../../../vault/types.js';
-import type { ContextFor } from '../../program.js';
+import type { ContextFor } from '../../context.js';
 
 export function migrateCommand(contextFor: ContextFor): Command {
   return new Command('migrate')

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { EXIT_CODES } from '../../exit-codes.js';
 import { vaultStatus } from '../../../vault/manage.js';
 import { cliBackendReason, cliMessage } from '../../messages.js';
-import type { ContextFor } from '../../program.js';
+import { action } from '../../action.js';
+import type { ContextFor } from '../../context.js';
 
 export function statusCommand(contextFor: ContextFor): Command {
   return new Command('status')
@@ -11,7 +12,7 @@ export function statusCommand(contextFor: ContextFor): Command {
 Examples:
   $ keysmith vault status
   $ keysmith vault status --json   # {backend, location, reason, writable, items, identity?, error?}`)
-    .action(async (_flags: unknown, command: Command) => {
+    .action(action(async (_flags: unknown, command: Command) => {
       const ctx = contextFor(command);
       const { status, source, failure } = await vaultStatus(ctx.vaultOptions());
       status.reason = cliBackendReason(source, status.reason);
@@ -33,6 +34,6 @@ Examples:
         ];
         await ctx.out(rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(10)}${v}\n`).join(''));
       }
-      if (failure) ctx.result.exitCode = EXIT_CODES[failure.kind];
-    });
+      return { exitCode: failure ? EXIT_CODES[failure.kind] : 0 };
+    }));
 }

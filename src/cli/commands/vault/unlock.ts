@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
-import { lockVault, unlockVault } from '../../../vault/manage.js';
-import type { ContextFor } from '../../program.js';
+import { unlockVault } from '../../../vault/manage.js';
+import type { ContextFor } from '../../context.js';
 
 export function unlockCommand(contextFor: ContextFor): Command {
   return new Command('unlock')
@@ -21,19 +21,5 @@ Examples:
       if (ctx.flags.json) return ctx.json({ session: token, expires: expires.toISOString() });
       await ctx.out(ctx.io.isTTY.stdout ? `${token}\n` : token);
       await ctx.status(`session valid until ${expires.toISOString()}; end it with: keysmith vault lock`);
-    });
-}
-
-export function lockCommand(contextFor: ContextFor): Command {
-  return new Command('lock')
-    .description('end every unlock session')
-    .addHelpText('after', `
-Example:
-  $ keysmith vault lock`)
-    .action(async (_flags: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      const ended = await lockVault(ctx.vaultOptions());
-      if (ctx.flags.json) return ctx.json({ ended });
-      await ctx.status(`ended ${ended} session(s)`);
     });
 }

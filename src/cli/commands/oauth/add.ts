@@ -2,10 +2,9 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { discover } from '../../../oauth/client.js';
 import type { ClientAuthMethod } from '../../../oauth/client.js';
-import { getProvider, listProviders, preset, redirectUriFor, saveProvider, validateProviderName, type Grant, type ProviderConfig } from '../../../oauth/providers.js';
-import { readTokens, tokenRecordName, writeTokens } from '../../../oauth/tokens.js';
-import { table } from '../../output.js';
-import type { ContextFor } from '../../program.js';
+import { preset, redirectUriFor, saveProvider, validateProviderName, type Grant, type ProviderConfig } from '../../../oauth/providers.js';
+import { readTokens, writeTokens } from '../../../oauth/tokens.js';
+import type { ContextFor } from '../../context.js';
 
 interface AddFlags {
   issuer?: string;
@@ -75,37 +74,5 @@ Examples:
           ? `redirect URI: ${redirectUri} (register it for client ${provider.clientId})`
           : `redirect URI: ${redirectUri} with any free port (RFC 8252 §7.3); if the provider matches redirect URIs exactly, register one port and add ${name} again with --redirect-port PORT`);
       }
-    });
-}
-
-export function listCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .description('list OAuth providers')
-    .addHelpText('after', `
-Example:
-  $ keysmith oauth list --json   # [{name, issuer, clientId, grant, scope}]`)
-    .action(async (_flags: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      const rows = Object.entries(await listProviders(ctx.paths)).map(([name, p]) => ({ name, issuer: p.issuer, clientId: p.clientId, grant: p.grant, scope: p.scope }));
-      if (ctx.flags.json) return ctx.json(rows);
-      if (rows.length === 0) return ctx.status('no providers: keysmith oauth add NAME --issuer URL --client-id ID');
-      await ctx.out(table(['NAME', 'GRANT', 'ISSUER', 'CLIENT'], rows.map((r) => [r.name, r.grant, r.issuer, r.clientId])));
-    });
-}
-
-export function removeCommand(contextFor: ContextFor): Command {
-  return new Command('remove')
-    .description('forget a provider, its client secret and tokens (use logout first to revoke them)')
-    .argument('<name>', 'provider name')
-    .addHelpText('after', `
-Example:
-  $ keysmith oauth logout corp && keysmith oauth remove corp`)
-    .action(async (name: string, _flags: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      await getProvider(ctx.paths, name);
-      const { vault } = await ctx.openVault();
-      await vault.delete(tokenRecordName(name));
-      await saveProvider(ctx.paths, name, undefined);
-      await ctx.status(`removed ${name}`);
     });
 }

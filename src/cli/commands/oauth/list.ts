@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { listProviders } from '../../../oauth/providers.js';
+import { table } from '../../output.js';
+import type { ContextFor } from '../../context.js';
+
+export function listCommand(contextFor: ContextFor): Command {
+  return new Command('list')
+    .description('list OAuth providers')
+    .addHelpText('after', `
+Example:
+  $ keysmith oauth list --json   # [{name, issuer, clientId, grant, scope}]`)
+    .action(async (_flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const rows = Object.entries(await listProviders(ctx.paths)).map(([name, p]) => ({ name, issuer: p.issuer, clientId: p.clientId, grant: p.grant, scope: p.scope }));
+      if (ctx.flags.json) return ctx.json(rows);
+      if (rows.length === 0) return ctx.status('no providers: keysmith oauth add NAME --issuer URL --client-id ID');
+      await ctx.out(table(['NAME', 'GRANT', 'ISSUER', 'CLIENT'], rows.map((r) => [r.name, r.grant, r.issuer, r.clientId])));
+    });
+}

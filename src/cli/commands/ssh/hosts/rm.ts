@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { UsageError } from '../../../../errors.js';
+import { parseTarget, targetName } from '../../../../ssh/connect.js';
+import { loadKey, saveKey } from '../../../../ssh/store.js';
+import type { ContextFor } from '../../../context.js';
+
+export function hostsRmCommand(contextFor: ContextFor): Command {
+  return new Command('rm')
+    .description('forget a host of a key (its authorized_keys is not touched)')
+    .argument('<name>', 'key name')
+    .argument('<target>', 'user@host[:port]')
+    .action(async (name: string, target: string, _flags: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const t = targetName(parseTarget(target));
+      const { vault } = await ctx.openVault();
+      const key = await loadKey(vault, name);
+      if (!key.hosts.some((h) => h.target === t)) throw new UsageError(`${t} is not a host of ${name}`, undefined, 'ERR_SSH_UNKNOWN_HOST');
+      await saveKey(vault, { ...key, hosts: key.hosts.filter((h) => h.target !== t) }, ctx.now());
+      await ctx.status(`${name}: ${t} forgotten`);
+    });
+}
