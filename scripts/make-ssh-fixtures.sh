@@ -38,7 +38,9 @@ cert() {
   local name=$1 pub=$2 ca=$3; shift 3
   todo "$name-cert.pub" || return 0
   cp "$OUT/$pub" "$T/c.pub" && rm -f "$T/c-cert.pub"
-  ssh-keygen -q -s "$OUT/$ca.key" -I "fixture-$name" ${PRINCIPALS-"-n alice,bob"} -V 20240101:20340101 -z 42 "$@" "$T/c.pub"
+  # Signed from inside the folder: a key without a comment gets its file name (c.pub) as the
+  # certificate's comment, not a machine-specific temp path.
+  (cd "$T" && ssh-keygen -q -s "$OUT/$ca.key" -I "fixture-$name" ${PRINCIPALS-"-n alice,bob"} -V 20240101:20340101 -z 42 "$@" c.pub)
   cp "$T/c-cert.pub" "$OUT/$name-cert.pub"
 }
 
