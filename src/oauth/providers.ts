@@ -43,7 +43,7 @@ export async function listProviders(paths: KeysmithPaths): Promise<Record<string
 
 export async function getProvider(paths: KeysmithPaths, name: string): Promise<ProviderConfig> {
   const p = (await listProviders(paths))[validateProviderName(name)];
-  if (!p) throw new NotFoundError(`no OAuth provider named ${name}`, { hint: `add it: keysmith oauth add ${name} --issuer URL --client-id ID` }, 'ERR_OAUTH_NO_PROVIDER');
+  if (!p) throw new NotFoundError(`no OAuth provider named ${name}`, { hint: 'add it first (saveProvider)', detail: { kind: 'no-provider', provider: name } }, 'ERR_OAUTH_NO_PROVIDER');
   return p;
 }
 

@@ -64,6 +64,9 @@ export function fromResponse(previous: StoredTokens, response: { access_token: s
 const fresh = (t: StoredTokens, now: Date, minValidMs: number) =>
   !!t.accessToken && (!t.expiresAt || new Date(t.expiresAt).getTime() - now.getTime() > minValidMs);
 
+/** A new login is the way on: said as data (the CLI words it as `keysmith oauth login NAME`). */
+const loginNeeded = (provider: string) => ({ hint: 'log in again (login)', detail: { kind: 'login-needed' as const, provider } });
+
 export interface TokenOptions {
   minValidMs: number;
   now: () => Date;
@@ -91,7 +94,7 @@ export async function accessToken(vault: Vault, name: string, provider: Provider
     const url = typeof provider.server.token_endpoint === 'string' ? provider.server.token_endpoint : undefined;
     let response;
     if (provider.grant !== 'client-credentials' && !current.refreshToken) {
-      throw new AuthError(current.accessToken ? `the ${name} access token has expired and there is no refresh token` : `not logged in to ${name}`, { hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
+      throw new AuthError(current.accessToken ? `the ${name} access token has expired and there is no refresh token` : `not logged in to ${name}`, loginNeeded(name), 'ERR_OAUTH_LOGIN_NEEDED');
     }
     try {
       response = provider.grant === 'client-credentials'
@@ -103,7 +106,7 @@ export async function accessToken(vault: Vault, name: string, provider: Provider
       const e = await oauthError(err, { action: cc ? 'the client credentials grant' : 'the refresh', endpoint: 'token', ...(url ? { url } : {}) });
       // During a refresh, a refusal is a refusal whatever its body (an empty 400 too): log in again.
       if (!cc && e.kind === 'auth' && (e.code === 'ERR_OAUTH_REJECTED' || e.code === 'ERR_OAUTH_CLIENT_REJECTED')) {
-        throw new AuthError(e.message, { cause: err, hint: `run keysmith oauth login ${name}` }, 'ERR_OAUTH_LOGIN_NEEDED');
+        throw new AuthError(e.message, { cause: err, ...loginNeeded(name) }, 'ERR_OAUTH_LOGIN_NEEDED');
       }
       if (cc && e.code === 'ERR_OAUTH_CLIENT_REJECTED') throw new AuthError(e.message, { cause: err, hint: clientAuthHint(name, provider, current.clientSecret) }, e.code);
       throw e;

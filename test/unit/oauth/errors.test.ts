@@ -9,6 +9,7 @@ import { login } from '../../../src/oauth/login.js';
 import type { ProviderConfig } from '../../../src/oauth/providers.js';
 import { accessToken, logout, writeTokens } from '../../../src/oauth/tokens.js';
 import { memoryVault } from '../../helpers/tls-servers.js';
+import { cliMessage } from '../../../src/cli/messages.js';
 
 /**
  * Every HTTP failure names the endpoint, the status and what the provider said (error and
@@ -76,7 +77,9 @@ describe.each(bodies)('error text for $name', (b) => {
     expect(e.message).toBe(text(b, 'the refresh', 'token'));
     expect(e.kind).toBe(b.kind);
     if (b.kind === 'auth') {
-      expect(e.hint).toBe('run keysmith oauth login corp');
+      // The library says it as data; the CLI words it (src/cli/messages.ts).
+      expect(e.detail).toEqual({ kind: 'login-needed', provider: 'corp' });
+      expect(cliMessage(e).hint).toBe('run keysmith oauth login corp');
       expect(e.code).toBe('ERR_OAUTH_LOGIN_NEEDED');
     }
   });
