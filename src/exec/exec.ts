@@ -59,7 +59,7 @@ export async function execWithSecrets(options: ExecOptions): Promise<ExecResult>
     maskValue(name, value);
   }
   for (const [name, value] of options.files ?? []) maskValue(name, value);
-  const folder = options.files?.size ? await privateFiles(options.files, childEnv) : undefined;
+  const folder = options.files?.size ? await privateFiles(options.files, childEnv, options.env.XDG_RUNTIME_DIR) : undefined;
   try {
     return await run(options, childEnv, patterns);
   } finally {
@@ -87,9 +87,8 @@ function environmentValue(name: string, value: Buffer): string {
  * private, when there is one) and sets the variable to its path. Returns the folder, removed when
  * the command ends.
  */
-async function privateFiles(files: Map<string, Buffer>, childEnv: NodeJS.ProcessEnv): Promise<string> {
+async function privateFiles(files: Map<string, Buffer>, childEnv: NodeJS.ProcessEnv, runtime: string | undefined): Promise<string> {
   // mkdtemp makes it 0700; a $XDG_RUNTIME_DIR that names no folder is passed over.
-  const runtime = process.env.XDG_RUNTIME_DIR;
   const folder = await mkdtemp(join(runtime || tmpdir(), 'keysmith-exec-')).catch((err: NodeJS.ErrnoException) => {
     if (!runtime || err.code !== 'ENOENT') throw err;
     return mkdtemp(join(tmpdir(), 'keysmith-exec-'));
