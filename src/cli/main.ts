@@ -6,9 +6,16 @@ import { processIO, type IO } from './io.js';
 import { buildProgram } from './program.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
 
+/** The seams `main` runs on besides IO: tests answer prompts and fix the time. */
+export interface MainDeps {
+  prompter?: Prompter;
+  /** The clock every command reads (expiry, ages, `--at` defaults); the system clock if omitted. */
+  now?: () => Date;
+}
+
 /** Runs keysmith with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: IO = processIO(), deps: { prompter?: Prompter } = {}): Promise<number> {
-  const program = buildProgram(io, deps.prompter ?? inquirerPrompter(io));
+export async function main(argv: string[], io: IO = processIO(), deps: MainDeps = {}): Promise<number> {
+  const program = buildProgram(io, deps.prompter ?? inquirerPrompter(io), deps.now);
   // The command commander dispatched to, as it parsed (not a guess from raw argv: `secret get tls
   // check` is not the monitoring plugin, and a `--debug` after `--` is the child's). Its failures
   // take its own exit codes where it has them (`tls check`: UNKNOWN).

@@ -14,7 +14,7 @@ import { injectCommand } from './commands/scripting/inject.js';
 declare const KEYSMITH_VERSION: string;
 const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
 
-export function buildProgram(io: IO, prompter: Prompter): Command {
+export function buildProgram(io: IO, prompter: Prompter, now?: () => Date): Command {
   const program = new Command('keysmith')
     .description('Secrets, SSH keys, OAuth tokens and TLS certificates, kept in the OS keychain or an age-encrypted file.')
     .version(version, '-V, --version')
@@ -38,7 +38,7 @@ locked keychain), 5 unavailable, 130 cancelled.`);
 
   const contextFor: ContextFor = (command) => {
     const flags = command.optsWithGlobals() as GlobalFlags;
-    return new Context(io, flags, prompter);
+    return new Context(io, flags, prompter, now);
   };
 
   program.addCommand(secretCommand(contextFor));

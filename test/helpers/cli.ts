@@ -77,8 +77,8 @@ export function memoryIO(env: NodeJS.ProcessEnv, options: { input?: string; tty?
   };
 }
 
-export async function runMain(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; tty?: boolean; prompter?: Prompter } = {}) {
+export async function runMain(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; tty?: boolean; prompter?: Prompter; now?: () => Date } = {}) {
   const m = memoryIO(env, options);
-  const code = await main(args, m.io, { prompter: options.prompter });
+  const code = await main(args, m.io, { prompter: options.prompter, now: options.now });
   return { code, stdout: m.stdout(), stderr: m.stderr() };
 }
