@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import type { ClientAuthMethod } from './oauth/provider-config.js';
 
 /**
  * Typed errors. Each carries a `kind`; the CLI maps kinds to exit codes in exactly one place
@@ -48,7 +49,38 @@ export type ErrorDetail =
   /** OAuth: no usable tokens for `provider` (never logged in, or the refresh token is gone). */
   | { kind: 'login-needed'; provider: string }
   /** OAuth: no provider configured under `provider`. */
-  | { kind: 'no-provider'; provider: string };
+  | { kind: 'no-provider'; provider: string }
+  /**
+   * OAuth: the token endpoint refused the client's credentials. `method` is how keysmith
+   * authenticated (`none`: it has no client secret); `formEncoded`, that HTTP Basic sent the secret
+   * form-encoded (RFC 6749 §2.3.1), which some providers do not decode.
+   */
+  | { kind: 'client-rejected'; provider: string; clientId: string; method: ClientAuthMethod; formEncoded: boolean }
+  /** OAuth: no login came back before the timeout; the provider may refuse the redirect URI. */
+  | ({ kind: 'login-timeout' } & RedirectDetail)
+  /** OAuth: the provider offers no device flow: log in without it (`device: false`). */
+  | { kind: 'no-device-flow'; provider: string }
+  /** OAuth: a client credentials provider has no login; accessToken fetches its tokens. */
+  | { kind: 'no-login'; provider: string }
+  /** exec: a value an environment variable cannot carry exactly (a NUL byte, not UTF-8, too large): pass it in `files`. */
+  | { kind: 'env-value'; variable: string };
+
+/**
+ * OAuth: a redirect URI that `clientId` may need registered at the provider: the one a login used
+ * when its port is fixed (`fixedPort`), else with `PORT` for a port to choose, and to save as
+ * `provider`'s `redirectPort`.
+ */
+export interface RedirectDetail { provider: string; clientId: string; redirectUri: string; fixedPort: boolean }
+
+/**
+ * What a line given to a `warn` or `tell` callback says, as data, for a caller that words it its
+ * own way (the CLI: src/cli/messages.ts). Lines without one are for people only.
+ */
+export type NoticeDetail =
+  /** OAuth: the login request was answered `status`, not a login page: most often a redirect URI the provider refuses. */
+  | ({ kind: 'redirect-refused'; status: number } & RedirectDetail)
+  /** exec: the command could not start, its environment larger than the system allows (E2BIG): pass large values in `files`. */
+  | { kind: 'env-too-large'; command: string };
 
 export class KeysmithError extends Error {
   readonly kind: ErrorKind;

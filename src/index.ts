@@ -140,7 +140,7 @@ export { loadKey, listKeys, type ManagedKey } from './ssh/store.js';
  *   const paths = resolvePaths(process.env);
  *   const provider = await getProvider(paths, 'github'); // saved by saveProvider or `keysmith oauth add`
  *   await login(vault, 'github', provider, { device: true, noBrowser: true, port: 0, timeoutMs: 300_000,
- *     now: () => new Date(), tell: console.error, env: process.env });
+ *     now: () => new Date(), tell: (line) => console.error(line), env: process.env });
  *   const { token } = await accessToken(vault, 'github', provider, { paths, now: () => new Date(), minValidMs: 60_000 });
  *   await fetch('https://api.github.com/user', { headers: { authorization: `Bearer ${token.accessToken}` } });
  */

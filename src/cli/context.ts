@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { systemError, UsageError } from '../errors.js';
 import { resolvePaths, type KeysmithPaths } from '../paths.js';
-import { openVault, type OpenedVault, type VaultOptions } from '../vault/open.js';
+import type { OpenedVault, VaultOptions } from '../vault/open.js';
 import { readAll, write, type IO } from './io.js';
 import type { Prompter } from './prompter.js';
 
@@ -87,7 +87,9 @@ export class Context {
     };
   }
 
-  openVault(): Promise<OpenedVault> {
+  /** The vault code is imported here, not with the CLI: `--help` and `ssh fingerprint` never open it. */
+  async openVault(): Promise<OpenedVault> {
+    const { openVault } = await import('../vault/open.js');
     return openVault(this.vaultOptions());
   }
 }

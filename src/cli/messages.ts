@@ -1,4 +1,4 @@
-import type { KeysmithError } from '../errors.js';
+import type { ErrorDetail, KeysmithError, NoticeDetail, RedirectDetail } from '../errors.js';
 
 /** The flag that sets each library option named in an `invalid-option` detail. */
 const FLAGS: Record<string, string> = {
@@ -68,8 +68,49 @@ export function cliMessage(err: KeysmithError): { message: string; hint: string 
       return { message, hint: `run keysmith oauth login ${d.provider}` };
     case 'no-provider':
       return { message, hint: `add it: keysmith oauth add ${d.provider} --issuer URL --client-id ID` };
+    case 'client-rejected':
+      return { message, hint: clientRejectedHint(d) };
+    case 'login-timeout':
+      return { message, hint: `try again, or --device. If the provider showed an error page instead of a login, ${redirectAdvice(d)}` };
+    case 'no-device-flow':
+      return { message, hint: 'log in without --device' };
+    case 'no-login':
+      return { message: `${message}; keysmith oauth token ${d.provider} fetches a token`, hint: undefined };
+    case 'env-value':
+      return { message, hint: `pass it as a file instead: --env-path ${d.variable}=… gives the command the path of a private (0600) file holding it` };
   }
 }
+
+/**
+ * A line the library gave its `warn` or `tell` callback, in the CLI's words when it came with a
+ * detail; other lines as they are.
+ *
+ * @example
+ * warn: (line, detail) => void ctx.status(cliNotice(line, detail))
+ */
+export function cliNotice(line: string, detail?: NoticeDetail): string {
+  switch (detail?.kind) {
+    case undefined:
+      return line;
+    case 'redirect-refused':
+      return `keysmith: the provider answered HTTP ${detail.status} to the login request, not a login page: ${redirectAdvice(detail)}`;
+    case 'env-too-large':
+      return 'hint: pass large values as files: --env-path VAR=name';
+  }
+}
+
+/** How to make the provider authenticate the client: the method keysmith used, and the other. */
+function clientRejectedHint(d: Extract<ErrorDetail, { kind: 'client-rejected' }>): string {
+  if (d.method === 'none') return `check that client ${d.clientId} is a public client at the provider, or add ${d.provider} again with --client-secret-stdin`;
+  const other = d.method === 'client_secret_basic' ? 'post' : 'basic';
+  const encoded = d.formEncoded ? ' (the secret has characters HTTP Basic sends form-encoded, RFC 6749 §2.3.1, which some providers do not decode)' : '';
+  return `check the client secret; keysmith authenticated with ${d.method}${encoded}: if the client is registered for client_secret_${other}, add ${d.provider} again with --auth-method ${other}`;
+}
+
+/** What to do about a redirect URI the provider may refuse: register it, and with any port, fix one with --redirect-port. */
+const redirectAdvice = (r: RedirectDetail) => (r.fixedPort
+  ? `register the redirect URI ${r.redirectUri} for client ${r.clientId} at the provider`
+  : `it may accept only registered ports (RFC 8252 §7.3 unmet): register ${r.redirectUri} for client ${r.clientId} and add ${r.provider} again with --redirect-port PORT`);
 
 const KEYCHAIN_HINTS: Record<'not-loaded' | 'locked' | 'unavailable' | 'unusable' | 'too-large', () => string> = {
   'not-loaded': () => 'use the encrypted file vault: keysmith vault init --backend file',

@@ -1,20 +1,19 @@
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { Context, type ContextFor, type GlobalFlags } from './context.js';
 import type { IO } from './io.js';
 import type { Prompter } from './prompter.js';
-import { secretCommand } from './commands/secret/index.js';
-import { vaultCommand } from './commands/vault/index.js';
-import { completionCommand } from './commands/scripting/completion.js';
-import { oauthCommand } from './commands/oauth/index.js';
-import { sshCommand } from './commands/ssh/index.js';
-import { tlsCommand } from './commands/tls/index.js';
-import { execCommand } from './commands/scripting/exec.js';
-import { injectCommand } from './commands/scripting/inject.js';
+import { commands } from './commands/index.js';
+import { defer, loaded, type Entry } from './manifest.js';
 
 declare const KEYSMITH_VERSION: string;
 const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
 
-export function buildProgram(io: IO, prompter: Prompter, now?: () => Date): Command {
+/**
+ * The program, built from the manifest: every command's name, usage and summary, with each verb's
+ * module imported when commander dispatches to it. `onDispatch` hears of each command commander
+ * dispatches to, as it parsed.
+ */
+export function buildProgram(io: IO, prompter: Prompter, now?: () => Date, onDispatch: (command: Command) => void = () => {}): Command {
   const program = new Command('keysmith')
     .description('Secrets, SSH keys, OAuth tokens and TLS certificates, kept in the OS keychain or an age-encrypted file.')
     .version(version, '-V, --version')
@@ -41,17 +40,41 @@ locked keychain), 5 unavailable, 130 cancelled.`);
     return new Context(io, flags, prompter, now);
   };
 
-  program.addCommand(secretCommand(contextFor));
-  program.addCommand(vaultCommand(contextFor));
-  program.addCommand(sshCommand(contextFor));
-  program.addCommand(tlsCommand(contextFor));
-  program.addCommand(oauthCommand(contextFor));
-  program.addCommand(execCommand(contextFor));
-  program.addCommand(injectCommand(contextFor));
-  program.addCommand(completionCommand(contextFor));
+  const prepare = (command: Command): Command => {
+    configure(command, io);
+    command.hook('preSubcommand', async (_parent, sub) => onDispatch(await loaded(sub)));
+    return command;
+  };
+  const build = (entry: Entry): Command => {
+    const [name, ...aliases] = entry.term.split(' ')[0]!.split('|');
+    const command = new Command(name).description(entry.summary).aliases(aliases);
+    terms.set(command, entry.term);
+    if ('load' in entry) {
+      defer(command, async () => void (await entry.load()).default(command, contextFor));
+    } else group(command, entry.commands);
+    return prepare(command);
+  };
+  const group = (command: Command, entries: Entry[]) => {
+    for (const entry of entries) command.addCommand(build(entry));
+    command.helpCommand(false).addCommand(prepare(helpCommand(command)));
+  };
+  group(program, commands);
+  return prepare(program);
+}
 
-  configure(program, io);
-  return program;
+/**
+ * `help [command]` as a command like the others. commander's own prints a command's help without
+ * dispatching to it, so a verb's module would not be loaded and its help would lack its options.
+ */
+function helpCommand(group: Command): Command {
+  return new Command('help')
+    .description('display help for command')
+    .argument('[command]')
+    .action(async (name?: string) => {
+      const target = name === undefined ? group : group.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!target) return group.error(`unknown command '${name}'`);
+      (await loaded(target)).help();
+    });
 }
 
 /**
@@ -65,12 +88,18 @@ function withoutValues(message: string): string {
   });
 }
 
-/** commander's own output goes through our IO, and it throws instead of exiting; applied to every subcommand. */
+/** Each command's usage as the manifest gives it, so help lists a command before its module loads. */
+const terms = new WeakMap<Command, string>();
+const help = new Help();
+
+/** commander's own output goes through our IO, and it throws instead of exiting. */
 function configure(command: Command, io: IO): void {
-  command.exitOverride().configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-    outputError: (s, write) => write(`keysmith: ${withoutValues(s.replace(/^error: /, ''))}`),
-  });
-  for (const sub of command.commands) configure(sub, io);
+  command
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`keysmith: ${withoutValues(s.replace(/^error: /, ''))}`),
+    })
+    .configureHelp({ subcommandTerm: (sub) => terms.get(sub) ?? help.subcommandTerm(sub) });
 }

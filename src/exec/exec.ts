@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { childEnvironment } from '../child-env.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type NoticeDetail } from '../errors.js';
 import { Matcher, MaskingStream, MIN_MASKED_LENGTH, secretForms } from './mask.js';
 
 export interface ExecOptions {
@@ -27,8 +27,8 @@ export interface ExecOptions {
   merged?: boolean;
   /** Where `::add-mask::` lines go under GitHub Actions (a stream the runner reads), or null for nowhere. */
   announce?: Writable | null;
-  /** Status lines for people (stderr). */
-  warn(message: string): void;
+  /** Status lines for people (stderr); a line with `detail` says it as data too (the CLI words those its own way). */
+  warn(message: string, detail?: NoticeDetail): void;
 }
 
 export interface ExecResult {
@@ -72,12 +72,12 @@ const MAX_ENV_STRING = process.platform === 'linux' ? 32 * 4096 : Infinity;
 
 /** The value as environment text, or a refusal, before the child starts, of what the environment cannot carry exactly. */
 function environmentValue(name: string, value: Buffer): string {
-  const hint = `pass it as a file instead: --env-path ${name}=… gives the command the path of a private (0600) file holding it`;
-  if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, { hint }, 'ERR_EXEC_NUL');
+  const asFile = { hint: 'pass it as a file instead (files): the command gets the path of a private (0600) file holding it', detail: { kind: 'env-value', variable: name } as const };
+  if (value.includes(0)) throw new UsageError(`${name}: the value contains a NUL byte and cannot be passed in an environment variable`, asFile, 'ERR_EXEC_NUL');
   const text = value.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(value)) throw new UsageError(`${name}: the value is not UTF-8 text and would be changed on its way into the environment`, { hint }, 'ERR_EXEC_NOT_UTF8');
+  if (!Buffer.from(text, 'utf8').equals(value)) throw new UsageError(`${name}: the value is not UTF-8 text and would be changed on its way into the environment`, asFile, 'ERR_EXEC_NOT_UTF8');
   if (Buffer.byteLength(name) + value.length + 2 > MAX_ENV_STRING) {
-    throw new UsageError(`${name}: the value is ${value.length} bytes, more than one environment variable can hold (${MAX_ENV_STRING - 2 - Buffer.byteLength(name)})`, { hint }, 'ERR_EXEC_TOO_LARGE');
+    throw new UsageError(`${name}: the value is ${value.length} bytes, more than one environment variable can hold (${MAX_ENV_STRING - 2 - Buffer.byteLength(name)})`, asFile, 'ERR_EXEC_TOO_LARGE');
   }
   return text;
 }
@@ -173,14 +173,14 @@ export function maskAnnouncements(forms: Buffer[]): string[] {
 }
 
 /** Why the command could not start, for people: one line and a hint. Exit 127 when it is not there, else 126. */
-function notStarted(command: string, err: NodeJS.ErrnoException, warn: (line: string) => void): ExecResult {
+function notStarted(command: string, err: NodeJS.ErrnoException, warn: ExecOptions['warn']): ExecResult {
   if (err.code === 'ENOENT') {
     warn(`keysmith: ${command}: command not found`);
     return { exitCode: 127 };
   }
   if (err.code === 'E2BIG') {
     warn(`keysmith: ${command}: cannot start: its arguments and environment are more than the system allows (E2BIG)`);
-    warn('hint: pass large values as files: --env-path VAR=name');
+    warn('hint: pass large values as files (files)', { kind: 'env-too-large', command });
   } else warn(`keysmith: ${command}: cannot start: ${err.message}`);
   return { exitCode: 126 };
 }

@@ -1,5 +1,5 @@
 import type { ClientAuth, Configuration } from 'openid-client';
-import { AuthError, FailedError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
+import { AuthError, FailedError, KeysmithError, UnavailableError, UsageError, type ErrorDetail } from '../errors.js';
 import { printable } from '../text.js';
 import type { ClientAuthMethod, ProviderConfig } from './provider-config.js';
 
@@ -155,13 +155,14 @@ export async function oauthError(err: unknown, call: OAuthCall): Promise<Keysmit
 }
 
 /**
- * The hint for a client the token endpoint refused (401/403, invalid_client): which method
+ * What to say of a client the token endpoint refused (401/403, invalid_client): which method
  * keysmith used, and the other one — providers such as glewlwyd accept only the registered one.
  */
-export function clientAuthHint(name: string, provider: ProviderConfig, secret: string | undefined): string {
-  const used = chooseClientAuth(provider.server, 'token', { secret: !!secret, ...(provider.authMethod ? { configured: provider.authMethod } : {}) });
-  if (used === 'none') return `check that client ${provider.clientId} is a public client at the provider, or add ${name} again with --client-secret-stdin`;
-  const other = used === 'client_secret_basic' ? 'post' : 'basic';
-  const encoded = used === 'client_secret_basic' && secret && basicEncodes(secret) ? ' (the secret has characters HTTP Basic sends form-encoded, RFC 6749 §2.3.1, which some providers do not decode)' : '';
-  return `check the client secret; keysmith authenticated with ${used}${encoded}: if the client is registered for client_secret_${other}, add ${name} again with --auth-method ${other}`;
+export function clientRejected(name: string, provider: ProviderConfig, secret: string | undefined): { hint: string; detail: ErrorDetail } {
+  const method = chooseClientAuth(provider.server, 'token', { secret: !!secret, ...(provider.authMethod ? { configured: provider.authMethod } : {}) });
+  const formEncoded = method === 'client_secret_basic' && !!secret && basicEncodes(secret);
+  const hint = method === 'none'
+    ? `check that client ${provider.clientId} is a public client at the provider, or give it a client secret`
+    : `check the client secret, and the client authentication method (authMethod): keysmith used ${method}${formEncoded ? ', with the secret form-encoded (RFC 6749 §2.3.1), which some providers do not decode' : ''}`;
+  return { hint, detail: { kind: 'client-rejected', provider: name, clientId: provider.clientId, method, formEncoded } };
 }

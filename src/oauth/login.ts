@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { childEnvironment } from '../child-env.js';
 import { escapeHtml, printable } from '../text.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthError, FailedError, UsageError } from '../errors.js';
+import { AuthError, FailedError, UsageError, type NoticeDetail, type RedirectDetail } from '../errors.js';
 import type { Vault } from '../vault/types.js';
 import { clientFor, loadClient, oauthError } from './client.js';
 import { redirectUriFor, type ProviderConfig } from './providers.js';
@@ -16,8 +16,8 @@ export interface LoginOptions {
   port: number;
   timeoutMs: number;
   now: () => Date;
-  /** Lines for the person logging in (stderr). */
-  tell: (line: string) => void;
+  /** Lines for the person logging in (stderr); a line with `detail` says it as data too (the CLI words those its own way). */
+  tell: (line: string, detail?: NoticeDetail) => void;
   /** stderr is a terminal: the device flow also draws its URL as a QR code. */
   terminal?: boolean;
   env: NodeJS.ProcessEnv;
@@ -97,11 +97,15 @@ async function authorizationCode(name: string, provider: ProviderConfig, secret:
   const url = oidc.buildAuthorizationUrl(client, params).href;
   // A provider that refuses the redirect URI shows the person an error page and never calls back:
   // all keysmith would see is the timeout, so its hint names the redirect URI to register.
-  const advice = redirectAdvice(name, provider, redirectUri, o.port !== 0);
-  const timer = setTimeout(() => settle.reject(new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, { hint: `try again, or --device. If the provider showed an error page instead of a login, ${advice}` }, 'ERR_OAUTH_TIMEOUT')), o.timeoutMs);
+  const redirect: RedirectDetail = { provider: name, clientId: provider.clientId, redirectUri: o.port !== 0 ? redirectUri : redirectUriFor('PORT'), fixedPort: o.port !== 0 };
+  const advice = redirectAdvice(redirect);
+  const timer = setTimeout(() => settle.reject(new FailedError(`no login within ${Math.round(o.timeoutMs / 1000)} s`, {
+    hint: `try again, or use the device flow (device). If the provider showed an error page instead of a login, ${advice}`,
+    detail: { kind: 'login-timeout', ...redirect },
+  }, 'ERR_OAUTH_TIMEOUT')), o.timeoutMs);
   try {
     const refused = await probeAuthorization(url, o.fetch ?? globalThis.fetch);
-    if (refused) o.tell(`keysmith: the provider answered HTTP ${refused} to the login request, not a login page: ${advice}`);
+    if (refused) o.tell(`keysmith: the provider answered HTTP ${refused} to the login request, not a login page: ${advice}`, { kind: 'redirect-refused', status: refused, ...redirect });
     if (o.noBrowser) o.tell(`Open this URL to log in:\n${url}`);
     else {
       o.tell(`Opening the browser to log in (or open ${url})`);
@@ -121,8 +125,10 @@ async function authorizationCode(name: string, provider: ProviderConfig, secret:
 }
 
 /** RFC 8628: shows the code and URL, then polls as the provider says (interval, slow_down). */
-async function deviceCode(provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
-  if (!provider.server.device_authorization_endpoint) throw new UsageError('this provider offers no device flow', { hint: 'log in without --device' }, 'ERR_OAUTH_NO_DEVICE');
+async function deviceCode(name: string, provider: ProviderConfig, secret: string | undefined, o: LoginOptions) {
+  if (!provider.server.device_authorization_endpoint) {
+    throw new UsageError('this provider offers no device flow', { hint: 'log in without it (device: false)', detail: { kind: 'no-device-flow', provider: name } }, 'ERR_OAUTH_NO_DEVICE');
+  }
   const oidc = await loadClient();
   const client = await clientFor(provider, secret, { endpoint: 'device_authorization', ...(o.fetch ? { fetch: o.fetch } : {}) });
   if (provider.server.jwks_uri) oidc.enableNonRepudiationChecks(client);
@@ -146,10 +152,10 @@ async function deviceCode(provider: ProviderConfig, secret: string | undefined, 
 }
 
 /** What to do about a redirect URI the provider may not accept (RFC 8252 §7.3 asks providers to allow any loopback port; not all do). */
-export function redirectAdvice(name: string, provider: ProviderConfig, redirectUri: string, fixed: boolean): string {
-  return fixed
-    ? `register the redirect URI ${redirectUri} for client ${provider.clientId} at the provider`
-    : `it may accept only registered ports (RFC 8252 §7.3 unmet): register ${redirectUriFor('PORT')} for client ${provider.clientId} and add ${name} again with --redirect-port PORT`;
+function redirectAdvice(r: RedirectDetail): string {
+  return r.fixedPort
+    ? `register the redirect URI ${r.redirectUri} for client ${r.clientId} at the provider`
+    : `it may accept only registered ports (RFC 8252 §7.3 unmet): register ${r.redirectUri} for client ${r.clientId} and save that port as the redirectPort of ${r.provider}`;
 }
 
 /**
@@ -177,8 +183,10 @@ export async function qrCode(url: string): Promise<string> {
 /** Logs in and stores the tokens in the vault (`oauth/<name>`). */
 export async function login(vault: Vault, name: string, provider: ProviderConfig, o: LoginOptions): Promise<StoredTokens> {
   const previous = await readTokens(vault, name);
-  if (provider.grant === 'client-credentials') throw new UsageError(`${name} uses client credentials: there is no login; keysmith oauth token ${name} fetches a token`);
-  const response = o.device || provider.grant === 'device' ? await deviceCode(provider, previous.clientSecret, o) : await authorizationCode(name, provider, previous.clientSecret, o);
+  if (provider.grant === 'client-credentials') {
+    throw new UsageError(`${name} uses client credentials: there is no login`, { hint: 'accessToken fetches its tokens', detail: { kind: 'no-login', provider: name } });
+  }
+  const response = o.device || provider.grant === 'device' ? await deviceCode(name, provider, previous.clientSecret, o) : await authorizationCode(name, provider, previous.clientSecret, o);
   const token = fromResponse({ ...(previous.clientSecret ? { clientSecret: previous.clientSecret } : {}) }, response, o.now());
   await writeTokens(vault, name, token, o.now());
   return token;

@@ -4,7 +4,7 @@ import { ensurePrivateDir, withFileLock } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { findSecret } from '../vault/secrets.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
-import { clientAuthHint, clientFor, loadClient, oauthError } from './client.js';
+import { clientFor, clientRejected, loadClient, oauthError } from './client.js';
 import type { ProviderConfig } from './providers.js';
 
 /** What the vault keeps for a provider (`oauth/<name>`): the value is the access token. */
@@ -108,7 +108,7 @@ export async function accessToken(vault: Vault, name: string, provider: Provider
       if (!cc && e.kind === 'auth' && (e.code === 'ERR_OAUTH_REJECTED' || e.code === 'ERR_OAUTH_CLIENT_REJECTED')) {
         throw new AuthError(e.message, { cause: err, ...loginNeeded(name) }, 'ERR_OAUTH_LOGIN_NEEDED');
       }
-      if (cc && e.code === 'ERR_OAUTH_CLIENT_REJECTED') throw new AuthError(e.message, { cause: err, hint: clientAuthHint(name, provider, current.clientSecret) }, e.code);
+      if (cc && e.code === 'ERR_OAUTH_CLIENT_REJECTED') throw new AuthError(e.message, { cause: err, ...clientRejected(name, provider, current.clientSecret) }, e.code);
       throw e;
     }
     const token = fromResponse(current, response, o.now());

@@ -28,7 +28,7 @@ describeWith(['bash'], 'bash completion', () => {
     file = await script('bash');
   });
   it('completes commands, subcommands, options and option values', () => {
-    expect(bashComplete('bash', file, ['keysmith', ''])).toEqual(['secret', 'vault', 'ssh', 'tls', 'oauth', 'exec', 'inject', 'completion']);
+    expect(bashComplete('bash', file, ['keysmith', ''])).toEqual(['secret', 'vault', 'ssh', 'tls', 'oauth', 'exec', 'inject', 'completion', 'help']);
     expect(bashComplete('bash', file, ['keysmith', 'sec'])).toEqual(['secret']);
     expect(bashComplete('bash', file, ['keysmith', 'secret', 'g'])).toEqual(['get', 'generate']);
     expect(bashComplete('bash', file, ['keysmith', '--json', 'vault', 'mi'])).toEqual(['migrate']);
@@ -44,7 +44,7 @@ describeWith(['bash'], 'bash completion', () => {
 describeWith(['zsh'], 'zsh completion', () => {
   it('loads in zsh and completes subcommands', async () => {
     const file = await script('zsh');
-    expect(bashComplete('zsh', file, ['keysmith', 'vault', ''])).toEqual(['status', 'init', 'migrate', 'export', 'import', 'unlock', 'lock']);
+    expect(bashComplete('zsh', file, ['keysmith', 'vault', ''])).toEqual(['status', 'init', 'migrate', 'export', 'import', 'unlock', 'lock', 'help']);
     expect(execFileSync('zsh', ['-c', `source ${file}; complete -p keysmith`], { encoding: 'utf8', env: { ...process.env, HOME: home } })).toMatch(/_keysmith/);
   });
 });

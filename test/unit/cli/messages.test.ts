@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliMessage } from '../../../src/cli/messages.js';
-import { KeysmithError, NotFoundError, systemError, type ErrorDetail } from '../../../src/errors.js';
+import { PassThrough } from 'node:stream';
+import { cliMessage, cliNotice } from '../../../src/cli/messages.js';
+import { FailedError, KeysmithError, NotFoundError, systemError, type ErrorDetail, type NoticeDetail } from '../../../src/errors.js';
+import { execWithSecrets } from '../../../src/exec/exec.js';
+import { login, type LoginOptions } from '../../../src/oauth/login.js';
+import type { ProviderConfig } from '../../../src/oauth/providers.js';
+import { accessToken, writeTokens } from '../../../src/oauth/tokens.js';
+import { resolvePaths } from '../../../src/paths.js';
 import { refuseExisting, writeFileAtomic } from '../../../src/fs.js';
 import { parseEnvFlag } from '../../../src/refs/env-file.js';
 import { generateKey, keySize } from '../../../src/ssh/keys.js';
@@ -52,6 +58,23 @@ async function caught(f: () => unknown): Promise<KeysmithError> {
   }
   throw new Error('did not throw');
 }
+
+const ISSUER = 'https://login.test';
+const server = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token` };
+/** A fetch that answers every request with `status` (JSON invalid_client for a 401). */
+const answering = (status: number) => (async () => status === 401 ? Response.json({ error: 'invalid_client' }, { status }) : new Response('', { status })) as unknown as typeof fetch;
+const ccProvider = (extra: Partial<ProviderConfig> = {}): ProviderConfig => ({ issuer: ISSUER, clientId: 'ci', scope: 'api', grant: 'client-credentials', server, ...extra });
+/** A client credentials grant the token endpoint refuses (401 invalid_client), with `secret` stored. */
+async function refusedGrant(secret: string | undefined, provider = ccProvider()) {
+  const vault = memoryVault();
+  if (secret) await writeTokens(vault, 'ci', { clientSecret: secret }, new Date());
+  return accessToken(vault, 'ci', provider, { minValidMs: 0, now: () => new Date(), paths: resolvePaths({ KEYSMITH_HOME: dir }), fetch: answering(401) });
+}
+const authCode: ProviderConfig = { issuer: ISSUER, clientId: 'cli', scope: 'openid', grant: 'auth-code', server };
+const loginOptions = (o: Partial<LoginOptions> = {}): LoginOptions => ({ device: false, noBrowser: true, port: 0, timeoutMs: 500, now: () => new Date(), tell: () => undefined, env: {}, fetch: answering(200), ...o });
+const execOptions = (secrets: Map<string, Buffer>, warn: (line: string, detail?: NoticeDetail) => void = () => undefined) =>
+  ({ command: ['true'], env: {}, secrets, mask: false, stdout: new PassThrough(), stderr: new PassThrough(), warn });
+const refusedValue = 'pass it as a file instead: --env-path V=… gives the command the path of a private (0600) file holding it';
 
 interface Case {
   name: string;
@@ -226,6 +249,66 @@ const cases: Case[] = [
     detail: { kind: 'no-identity', path: '/v/vault.age' },
     cli: { message: 'cannot open the file vault /v/vault.age: no identity', hint: 'set KEYSMITH_AGE_IDENTITY (an AGE-SECRET-KEY-1… or a file of them), or KEYSMITH_SESSION from `keysmith vault unlock`' },
   },
+  {
+    name: 'accessToken: a client the token endpoint refuses (client_secret_basic, a secret Basic form-encodes)',
+    make: () => refusedGrant('s3cret+/'),
+    detail: { kind: 'client-rejected', provider: 'ci', clientId: 'ci', method: 'client_secret_basic', formEncoded: true },
+    cli: {
+      message: `the provider refused the client credentials grant: HTTP 401 from the token endpoint (${ISSUER}/token): invalid_client`,
+      hint: 'check the client secret; keysmith authenticated with client_secret_basic (the secret has characters HTTP Basic sends form-encoded, RFC 6749 §2.3.1, which some providers do not decode): if the client is registered for client_secret_post, add ci again with --auth-method post',
+    },
+  },
+  {
+    name: 'accessToken: a client the token endpoint refuses (client_secret_post configured)',
+    make: () => refusedGrant('s3cret', ccProvider({ authMethod: 'client_secret_post' })),
+    detail: { kind: 'client-rejected', provider: 'ci', clientId: 'ci', method: 'client_secret_post', formEncoded: false },
+    cli: {
+      message: `the provider refused the client credentials grant: HTTP 401 from the token endpoint (${ISSUER}/token): invalid_client`,
+      hint: 'check the client secret; keysmith authenticated with client_secret_post: if the client is registered for client_secret_basic, add ci again with --auth-method basic',
+    },
+  },
+  {
+    name: 'accessToken: a client without a secret the token endpoint refuses',
+    make: () => refusedGrant(undefined),
+    detail: { kind: 'client-rejected', provider: 'ci', clientId: 'ci', method: 'none', formEncoded: false },
+    cli: {
+      message: `the provider refused the client credentials grant: HTTP 401 from the token endpoint (${ISSUER}/token): invalid_client`,
+      hint: 'check that client ci is a public client at the provider, or add ci again with --client-secret-stdin',
+    },
+  },
+  {
+    name: 'login: no login before the timeout (any loopback port)',
+    make: () => login(memoryVault(), 'corp', authCode, loginOptions()),
+    detail: { kind: 'login-timeout', provider: 'corp', clientId: 'cli', redirectUri: 'http://127.0.0.1:PORT/callback', fixedPort: false },
+    cli: {
+      message: 'no login within 1 s',
+      hint: 'try again, or --device. If the provider showed an error page instead of a login, it may accept only registered ports (RFC 8252 §7.3 unmet): register http://127.0.0.1:PORT/callback for client cli and add corp again with --redirect-port PORT',
+    },
+  },
+  {
+    name: 'login: the device flow of a provider without one',
+    make: () => login(memoryVault(), 'corp', authCode, loginOptions({ device: true })),
+    detail: { kind: 'no-device-flow', provider: 'corp' },
+    cli: { message: 'this provider offers no device flow', hint: 'log in without --device' },
+  },
+  {
+    name: 'login: a client credentials provider',
+    make: () => login(memoryVault(), 'ci', ccProvider(), loginOptions()),
+    detail: { kind: 'no-login', provider: 'ci' },
+    cli: { message: 'ci uses client credentials: there is no login; keysmith oauth token ci fetches a token' },
+  },
+  {
+    name: 'execWithSecrets: a value with a NUL byte',
+    make: () => execWithSecrets(execOptions(new Map([['V', Buffer.from('a\0b')]]))),
+    detail: { kind: 'env-value', variable: 'V' },
+    cli: { message: 'V: the value contains a NUL byte and cannot be passed in an environment variable', hint: refusedValue },
+  },
+  {
+    name: 'execWithSecrets: a value that is not UTF-8',
+    make: () => execWithSecrets(execOptions(new Map([['V', Buffer.from([0x61, 0xff])]]))),
+    detail: { kind: 'env-value', variable: 'V' },
+    cli: { message: 'V: the value is not UTF-8 text and would be changed on its way into the environment', hint: refusedValue },
+  },
 ];
 
 /** A flag (`-b`, `--force`) or a keysmith command line. */
@@ -245,8 +328,53 @@ describe('cliMessage: the CLI words them with its flags and commands, as before'
     expect(cliMessage(await caught(make))).toEqual({ message: cli.message, hint: cli.hint });
   });
 
+  it('a login with a fixed port: the redirect URI to register, no flag but --device', () => {
+    const err = new FailedError('no login within 1 s', { detail: { kind: 'login-timeout', provider: 'corp', clientId: 'cli', redirectUri: 'http://127.0.0.1:8765/callback', fixedPort: true } });
+    expect(cliMessage(err).hint).toBe('try again, or --device. If the provider showed an error page instead of a login, register the redirect URI http://127.0.0.1:8765/callback for client cli at the provider');
+  });
+
   it('passes an error without detail through', () => {
     const err = new KeysmithError('usage', 'ERR_X', 'plain', { hint: 'do this' });
     expect(cliMessage(err)).toEqual({ message: 'plain', hint: 'do this' });
+  });
+});
+
+interface NoticeCase {
+  name: string;
+  /** Runs the library, collecting what it gave its warn or tell callback. */
+  make: (say: (line: string, detail?: NoticeDetail) => void) => Promise<unknown>;
+  detail: NoticeDetail;
+  /** The line the CLI prints today: unchanged. */
+  cli: string;
+}
+
+const notices: NoticeCase[] = [
+  {
+    name: 'login: the provider answers the login request with an error (a redirect URI it refuses)',
+    make: (tell) => login(memoryVault(), 'corp', authCode, loginOptions({ tell, fetch: answering(403) })),
+    detail: { kind: 'redirect-refused', status: 403, provider: 'corp', clientId: 'cli', redirectUri: 'http://127.0.0.1:PORT/callback', fixedPort: false },
+    cli: 'keysmith: the provider answered HTTP 403 to the login request, not a login page: it may accept only registered ports (RFC 8252 §7.3 unmet): register http://127.0.0.1:PORT/callback for client cli and add corp again with --redirect-port PORT',
+  },
+  {
+    name: 'execWithSecrets: an environment larger than the system allows (E2BIG)',
+    // Each value under the limit for one variable; together over ARG_MAX (2 MiB with the usual 8 MiB stack).
+    make: (warn) => execWithSecrets({ ...execOptions(new Map(), warn), plain: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`V${i}`, 'x'.repeat(120 * 1024)])) }),
+    detail: { kind: 'env-too-large', command: 'true' },
+    cli: 'hint: pass large values as files: --env-path VAR=name',
+  },
+];
+
+describe('notices (warn and tell lines) with a detail: the library says them in its words, the CLI in its own', () => {
+  it.each(notices)('$name', async ({ make, detail, cli }) => {
+    const said: Array<[string, NoticeDetail | undefined]> = [];
+    await make((line, d) => void said.push([line, d])).catch(() => undefined);
+    const notice = said.find(([, d]) => d !== undefined);
+    expect(notice?.[1]).toEqual(detail);
+    expect(notice![0]).not.toMatch(CLI_WORDING);
+    expect(cliNotice(...notice!)).toBe(cli);
+  });
+
+  it('passes a line without detail through', () => {
+    expect(cliNotice('warning: X is shorter than 6 characters and is not masked')).toBe('warning: X is shorter than 6 characters and is not masked');
   });
 });

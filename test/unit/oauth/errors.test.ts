@@ -66,7 +66,12 @@ describe.each(bodies)('error text for $name', (b) => {
     expect(e.message).toBe(text(b, 'the client credentials grant', 'token'));
     expect(e.kind).toBe(b.kind);
     // A 401/403 (or invalid_client) is about the client's credentials: say how it authenticated.
-    if (/HTTP 40[13]/.test(b.detail)) expect(e.hint).toMatch(/client_secret_basic.*--auth-method post/);
+    // The library says it as data; the CLI words it with its flags (src/cli/messages.ts).
+    if (/HTTP 40[13]/.test(b.detail)) {
+      expect(e.detail).toEqual({ kind: 'client-rejected', provider: 'ci', clientId: 'ci', method: 'client_secret_basic', formEncoded: false });
+      expect(e.hint).not.toMatch(/--/);
+      expect(cliMessage(e).hint).toMatch(/client_secret_basic.*--auth-method post/);
+    }
   });
 
   it('token endpoint: a refresh (a 4xx is a refusal whatever its body: exit 4 and the re-login hint)', async () => {

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { discover } from '../../../oauth/client.js';
 import type { ClientAuthMethod } from '../../../oauth/client.js';
@@ -20,9 +20,8 @@ interface AddFlags {
 
 const AUTH_METHODS: Record<string, ClientAuthMethod> = { basic: 'client_secret_basic', post: 'client_secret_post', none: 'none' };
 
-export function addCommand(contextFor: ContextFor): Command {
-  return new Command('add')
-    .description('add an OAuth 2.0 / OpenID Connect provider (discovered now; settings in config, secrets in the vault)')
+export default function addCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'provider name, e.g. corp')
     .option('--issuer <url>', 'issuer URL (OIDC discovery / RFC 8414)')
     .option('--preset <preset>', 'github, gitlab, google or microsoft[:tenant]')

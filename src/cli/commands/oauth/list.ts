@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { listProviders } from '../../../oauth/providers.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../context.js';
 
-export function listCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .description('list OAuth providers')
+export default function listCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addHelpText('after', `
 Example:
   $ keysmith oauth list --json   # [{name, issuer, clientId, grant, scope}]`)

@@ -1,13 +1,13 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { canOpenBrowser, login } from '../../../oauth/login.js';
 import { getProvider } from '../../../oauth/providers.js';
 import type { ContextFor } from '../../context.js';
+import { cliNotice } from '../../messages.js';
 
-export function loginCommand(contextFor: ContextFor): Command {
-  return new Command('login')
-    .description('log in: authorization code with PKCE in the browser, or the device flow')
+export default function loginCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'provider name')
     .option('--device', 'device flow: enter a code on another device (the default without a browser)', false)
     .option('--no-browser', 'print the login URL instead of opening a browser')
@@ -30,7 +30,7 @@ Examples:
       const t = await login(vault, name, provider, {
         device, noBrowser, port, timeoutMs: parseDuration(flags.timeout, '--timeout'), now: ctx.now, env: ctx.env,
         terminal: ctx.io.isTTY.stderr && !ctx.flags.quiet,
-        tell: (line) => void ctx.io.stderr.write(`${line}\n`),
+        tell: (line, detail) => void ctx.io.stderr.write(`${cliNotice(line, detail)}\n`),
       });
       if (ctx.flags.json) return ctx.json({ name, subject: t.subject ?? null, scope: t.scope ?? null, expiresAt: t.expiresAt ?? null, refreshToken: !!t.refreshToken });
       await ctx.status(`logged in to ${name}${t.subject ? ` as ${t.subject}` : ''}`);

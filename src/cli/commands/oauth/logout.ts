@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { getProvider } from '../../../oauth/providers.js';
 import { logout } from '../../../oauth/tokens.js';
 import type { ContextFor } from '../../context.js';
 
-export function logoutCommand(contextFor: ContextFor): Command {
-  return new Command('logout')
-    .description('revoke the tokens at the provider (RFC 7009), then delete them')
+export default function logoutCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'provider name')
     .addHelpText('after', `
 Example:

@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { getProvider, saveProvider } from '../../../oauth/providers.js';
 import { tokenRecordName } from '../../../oauth/tokens.js';
 import type { ContextFor } from '../../context.js';
 
-export function removeCommand(contextFor: ContextFor): Command {
-  return new Command('remove')
-    .description('forget a provider, its client secret and tokens (use logout first to revoke them)')
+export default function removeCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'provider name')
     .addHelpText('after', `
 Example:

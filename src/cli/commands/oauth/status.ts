@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { getProvider, listProviders } from '../../../oauth/providers.js';
 import { readTokens } from '../../../oauth/tokens.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../context.js';
 
-export function statusCommand(contextFor: ContextFor): Command {
-  return new Command('status')
-    .description('who you are logged in as, scopes, expiry — never a token')
+export default function statusCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('[name]', 'provider name (default: all)')
     .addHelpText('after', `
 Example:

@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { getProvider } from '../../../oauth/providers.js';
 import { accessToken } from '../../../oauth/tokens.js';
 import type { ContextFor } from '../../context.js';
 
-export function tokenCommand(contextFor: ContextFor): Command {
-  return new Command('token')
-    .description('print a valid access token, refreshing it first when it would expire soon')
+export default function tokenCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'provider name')
     .option('--min-valid <duration>', 'refresh when it expires within this', '60s')
     .option('--header', 'print "Authorization: Bearer …"', false)

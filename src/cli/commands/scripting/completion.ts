@@ -1,10 +1,10 @@
 import { Argument, Command } from 'commander';
 import { completionScript, SHELLS } from '../../completion.js';
 import type { ContextFor } from '../../context.js';
+import { loadAll } from '../../manifest.js';
 
-export function completionCommand(contextFor: ContextFor): Command {
-  return new Command('completion')
-    .description('print a shell completion script')
+export default function completionCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
     .addHelpText('after', `
 Examples:
@@ -15,6 +15,7 @@ Examples:
       const ctx = contextFor(command);
       let root = command;
       while (root.parent) root = root.parent;
+      await loadAll(root);
       await ctx.out(completionScript(root, shell));
     });
 }

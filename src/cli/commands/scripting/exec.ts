@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { execWithSecrets } from '../../../exec/exec.js';
@@ -6,6 +6,7 @@ import { parseEnvFile, parseEnvFlag, type EnvEntry } from '../../../refs/env-fil
 import { referenceOrName, resolveReferences } from '../../../refs/references.js';
 import { repeatable } from '../../options.js';
 import { action } from '../../action.js';
+import { cliNotice } from '../../messages.js';
 import type { ContextFor } from '../../context.js';
 import { resolvers } from './resolvers.js';
 
@@ -17,9 +18,8 @@ interface ExecFlags {
   shell: boolean;
 }
 
-export function execCommand(contextFor: ContextFor): Command {
-  return new Command('exec')
-    .description("run a command with secrets in its environment, masked in its output; exits with the command's code")
+export default function execCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<command...>', 'the command and its arguments, after --')
     .addOption(repeatable('--env <VAR=name>', 'add VAR with the value of a secret (name, ks://name or ks://name#field); repeatable'))
     .addOption(repeatable('--env-path <VAR=name>', "add VAR with the path of a private file holding a secret's value (any bytes, any size); repeatable"))
@@ -93,7 +93,7 @@ Examples:
         // The runner reads both streams. stderr first: stdout is what pipes and $(…) take to another
         // program; and never a file the user redirected a stream to.
         announce: !ctx.io.toFile?.stderr ? ctx.io.stderr : !ctx.io.toFile.stdout ? ctx.io.stdout : null,
-        warn: (line) => void ctx.status(line),
+        warn: (line, detail) => void ctx.status(cliNotice(line, detail)),
       });
       return { exitCode: result.exitCode };
     }));

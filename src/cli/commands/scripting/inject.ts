@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { renderTemplate, templateReferences } from '../../../refs/inject.js';
 import { resolveReferences } from '../../../refs/references.js';
@@ -6,9 +6,8 @@ import { readAll } from '../../io.js';
 import type { ContextFor } from '../../context.js';
 import { resolvers } from './resolvers.js';
 
-export function injectCommand(contextFor: ContextFor): Command {
-  return new Command('inject')
-    .description('fill {{ ks://name }} references in a template; the output file is written 0600')
+export default function injectCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .option('-i, --in <file>', 'template (default: stdin)')
     .option('-o, --out <file>', 'output file, written atomically with mode 0600 (default: stdout)')
     .option('-f, --force', 'replace an existing output file', false)

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { CHARSETS, entropyBits, generatePassword, type Charset } from '../../../vault/generate.js';
 import { validateName } from '../../../vault/names.js';
@@ -12,9 +12,8 @@ interface GenerateFlags {
   print: boolean;
 }
 
-export function generateCommand(contextFor: ContextFor): Command {
-  return new Command('generate')
-    .description('generate a random password and store it')
+export default function generateCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'secret name')
     .option('--length <n>', 'number of characters', '32')
     .addOption(new Option('--charset <set>', 'characters to draw from').choices(Object.keys(CHARSETS)).default('alnum'))

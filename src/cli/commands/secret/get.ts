@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { valueBytes } from '../../../vault/record.js';
 import type { ContextFor } from '../../context.js';
 
-export function getCommand(contextFor: ContextFor): Command {
-  return new Command('get')
-    .description('print a secret value, byte for byte (a newline is added only on a terminal)')
+export default function getCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'secret name')
     .option('--field <key>', 'print one field of a multi-field record instead of the value')
     .addHelpText('after', `

@@ -1,11 +1,9 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { shortDate, table } from '../../output.js';
 import type { ContextFor } from '../../context.js';
 
-export function listCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .alias('ls')
-    .description('list secret names, kinds and dates — never values')
+export default function listCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('[prefix]', 'only names starting with this, e.g. db/')
     .addHelpText('after', `
 Examples:

@@ -1,12 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { validateName } from '../../../vault/names.js';
 import type { ContextFor } from '../../context.js';
 
-export function rmCommand(contextFor: ContextFor): Command {
-  return new Command('rm')
-    .alias('delete')
-    .description('remove a secret')
+export default function rmCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'secret name')
     .option('-f, --force', 'succeed even when there is no such secret', false)
     .addHelpText('after', `

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { validateName } from '../../../vault/names.js';
@@ -14,9 +14,8 @@ interface SetFlags {
   field: string[];
 }
 
-export function setCommand(contextFor: ContextFor): Command {
-  return new Command('set')
-    .description('store a secret; the value comes from stdin, a file, an environment variable or a hidden prompt — never from argv')
+export default function setCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'secret name, e.g. db/prod/password')
     .argument('[source]', '"-" to read the value from stdin')
     .option('--from-file <path>', 'read the value from a file (bytes exactly)')

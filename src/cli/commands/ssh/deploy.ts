@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { parseTarget, targetName, type Credentials } from '../../../ssh/connect.js';
 import { deployKey } from '../../../ssh/deploy.js';
@@ -16,9 +16,8 @@ interface DeployFlags {
   authorizedKeys?: string;
 }
 
-export function deployCommand(contextFor: ContextFor): Command {
-  return new Command('deploy')
-    .description("install a key in a host's authorized_keys, like ssh-copy-id (idempotent; the host key is verified)")
+export default function deployCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .argument('<target>', 'user@host[:port]')
     .option('-i, --identity <file>', 'log in with this private key (one the host already accepts)')

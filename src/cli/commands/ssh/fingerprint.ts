@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { fingerprintKeyFile, fingerprintKeyFiles, renderFingerprint, type FileFingerprints, type KeyFingerprint } from '../../../ssh/fingerprint.js';
 import { fingerprintMd5, fingerprintSha256, keyTypeName } from '../../../ssh/keys.js';
@@ -6,9 +6,8 @@ import { expandPath } from '../../../ssh/store.js';
 import { readAll, write } from '../../io.js';
 import type { ContextFor } from '../../context.js';
 
-export function fingerprintCommand(contextFor: ContextFor): Command {
-  return new Command('fingerprint')
-    .description('print the fingerprints of public or private OpenSSH keys and certificates, like ssh-keygen -l')
+export default function fingerprintCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<file...>', 'key files (.pub, private, *-cert.pub, authorized_keys, known_hosts), or - for stdin')
     .option('--md5', 'MD5 instead of SHA256 (ssh-keygen -E md5)', false)
     .addHelpText('after', `

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../../../errors.js';
 import { exists, readUserFile } from '../../../fs.js';
@@ -7,9 +7,8 @@ import { expandPath, managedFrom, saveKey, validateKeyName } from '../../../ssh/
 import { findSecret } from '../../../vault/secrets.js';
 import type { ContextFor } from '../../context.js';
 
-export function importCommand(contextFor: ContextFor): Command {
-  return new Command('import')
-    .description('adopt an existing key pair (the files stay where they are)')
+export default function importCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<path>', 'private key file, e.g. ~/.ssh/id_ed25519')
     .argument('[name]', 'key name (default: the file name)')
     .option('--passphrase-stdin', 'read the passphrase of an encrypted PEM/PKCS#8 key from stdin', false)

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { dirname } from 'node:path';
 import { UsageError } from '../../../errors.js';
 import { checkOutputs, creatingFiles, refuseExisting } from '../../../fs.js';
@@ -23,9 +23,8 @@ interface KeygenFlags {
   force: boolean;
 }
 
-export function keygenCommand(contextFor: ContextFor): Command {
-  return new Command('keygen')
-    .description('generate an SSH key pair (OpenSSH format) and manage it')
+export default function keygenCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name, e.g. work')
     .addOption(new Option('-t, --type <type>', 'key type').choices(['ed25519', 'ecdsa', 'rsa']).default('ed25519'))
     .option('-b, --bits <n>', 'ecdsa: 256, 384 or 521; rsa: at least 3072')

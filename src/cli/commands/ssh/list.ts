@@ -1,13 +1,12 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { keyTypeName } from '../../../ssh/keys.js';
 import { listKeys } from '../../../ssh/store.js';
 import { table } from '../../output.js';
 import type { ContextFor } from '../../context.js';
 import { ageDays } from './common.js';
 
-export function listCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .description('list managed keys: name, type, bits, fingerprint, path, age, hosts')
+export default function listCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addHelpText('after', `
 Example:
   $ keysmith ssh list --json   # [{name, type, bits, fingerprint, path, created, ageDays, hosts}]`)

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { rotateKey, type RotateResult } from '../../../ssh/rotate.js';
 import { EXIT_CODES } from '../../exit-codes.js';
@@ -18,9 +18,8 @@ interface RotateFlags {
   knownHosts?: string;
 }
 
-export function rotateCommand(contextFor: ContextFor): Command {
-  return new Command('rotate')
-    .description('replace a key on all its hosts without locking anyone out; resumable')
+export default function rotateCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .option('--hosts <list>', 'only these hosts (comma-separated user@host[:port])')
     .option('--older-than <age>', 'only when the key is older than this (e.g. 90d), for scheduled jobs')

@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { fingerprintMd5, keyTypeName, parsePublicKeyLine, randomArt } from '../../../ssh/keys.js';
 import { loadKey } from '../../../ssh/store.js';
 import type { ContextFor } from '../../context.js';
 import { ageDays } from './common.js';
 
-export function showCommand(contextFor: ContextFor): Command {
-  return new Command('show')
-    .description('show a managed key: public key line, fingerprints, randomart, hosts')
+export default function showCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .option('--md5', 'also the MD5 fingerprint', false)
     .addHelpText('after', `

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
@@ -23,9 +23,8 @@ interface CheckFlags {
   starttls?: string;
 }
 
-export function checkCommand(contextFor: ContextFor): Command {
-  const command = new Command('check')
-    .description('check certificate expiry, trust and host names of files and live TLS endpoints (monitoring-plugin exit codes)')
+export default function checkCommand(command: Command, contextFor: ContextFor): Command {
+  command
     .argument('[targets...]', 'files, globs, host[:port], https://URL, or smtp:// imap:// pop3:// ldap:// postgres:// … (STARTTLS)')
     .option('--targets-file <file>', 'more targets, one per line (# comments)')
     .option('--warn <threshold>', 'WARNING when less than this is left: 30d, 12h or a share of the lifetime like 20%', '30d')

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { join } from 'node:path';
 import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createRequest } from '../../../tls/csr.js';
@@ -6,9 +6,8 @@ import { fileStem } from '../../../tls/names.js';
 import type { ContextFor } from '../../context.js';
 import { KEY_TYPES } from './issue.js';
 
-export function csrCommand(contextFor: ContextFor): Command {
-  return new Command('csr')
-    .description('make a key and a certificate signing request (PKCS#10) for names')
+export default function csrCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<names...>', 'names to request')
     .addOption(new Option('--key <type>', 'key type').choices(KEY_TYPES).default('ec:p256'))
     .option('--out-dir <dir>', 'where to write NAME.csr and NAME-key.pem', '.')

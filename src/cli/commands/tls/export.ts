@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { loadIssued } from '../../../tls/issue.js';
@@ -6,9 +6,8 @@ import { toPkcs12 } from '../../../tls/p12.js';
 import type { ContextFor } from '../../context.js';
 import { p12Password } from './password.js';
 
-export function exportCommand(contextFor: ContextFor): Command {
-  return new Command('export')
-    .description('export an issued certificate with its key and CA chain, as PEM or PKCS#12')
+export default function exportCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'as written by tls issue, e.g. example.test+2')
     .addOption(new Option('--format <format>', 'pem (certificate, chain, key) or p12').choices(['pem', 'p12']).default('pem'))
     .option('--out <file>', 'file to write (mode 0600); PEM goes to stdout without it')

@@ -1,21 +1,17 @@
-import { Command } from 'commander';
-import type { ContextFor } from '../../context.js';
-import { caCommand } from './ca/index.js';
-import { checkCommand } from './check.js';
-import { csrCommand } from './csr.js';
-import { exportCommand } from './export.js';
-import { inspectCommand } from './inspect.js';
-import { issueCommand } from './issue.js';
-import { signCommand } from './sign.js';
+import type { Entry } from '../../manifest.js';
+import { ca } from './ca/index.js';
 
-export function tlsCommand(contextFor: ContextFor): Command {
-  return new Command('tls')
-    .description('a local CA in the vault: issue and sign certificates, inspect certificates and requests')
-    .addCommand(caCommand(contextFor))
-    .addCommand(issueCommand(contextFor))
-    .addCommand(csrCommand(contextFor))
-    .addCommand(signCommand(contextFor))
-    .addCommand(inspectCommand(contextFor))
-    .addCommand(checkCommand(contextFor))
-    .addCommand(exportCommand(contextFor));
-}
+/** `keysmith tls`: its commands, each verb's module imported only when it runs. */
+export const tls: Entry = {
+  term: 'tls',
+  summary: 'a local CA in the vault: issue and sign certificates, inspect certificates and requests',
+  commands: [
+    ca,
+    { term: 'issue [options] <names...>', summary: 'issue a certificate and key for host names, IP addresses, emails or URIs', load: () => import('./issue.js') },
+    { term: 'csr [options] <names...>', summary: 'make a key and a certificate signing request (PKCS#10) for names', load: () => import('./csr.js') },
+    { term: 'sign [options] <csr>', summary: 'sign a certificate signing request with a CA from the vault', load: () => import('./sign.js') },
+    { term: 'inspect [options] <target>', summary: 'show a certificate or request from a file (PEM bundle, DER), stdin, or a live TLS server', load: () => import('./inspect.js') },
+    { term: 'check [options] [targets...]', summary: 'check certificate expiry, trust and host names of files and live TLS endpoints (monitoring-plugin exit codes)', load: () => import('./check.js') },
+    { term: 'export [options] <name>', summary: 'export an issued certificate with its key and CA chain, as PEM or PKCS#12', load: () => import('./export.js') },
+  ],
+};

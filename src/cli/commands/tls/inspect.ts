@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
@@ -30,9 +30,8 @@ interface InspectFlags {
   starttls?: string;
 }
 
-export function inspectCommand(contextFor: ContextFor): Command {
-  return new Command('inspect')
-    .description('show a certificate or request from a file (PEM bundle, DER), stdin, or a live TLS server')
+export default function inspectCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<target>', 'FILE, -, HOST[:PORT], https://URL, or smtp:// imap:// pop3:// ldap:// postgres:// … (STARTTLS)')
     .option('--chain', 'every certificate, not only the first (a bundle, or the chain a server sends)', false)
     .option('--servername <name>', 'SNI name for a server (default: the host)')

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { join } from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import { creatingFiles, refuseExisting } from '../../../fs.js';
@@ -36,9 +36,8 @@ export async function caFor(ctx: Context, vault: Vault, name: string | undefined
   }
 }
 
-export function issueCommand(contextFor: ContextFor): Command {
-  return new Command('issue')
-    .description('issue a certificate and key for host names, IP addresses, emails or URIs')
+export default function issueCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<names...>', "names, e.g. example.test '*.example.test' 127.0.0.1 ::1 me@example.test")
     .option('--ca <name>', 'CA to sign with (default: dev, created on first use)')
     .option('--days <n>', 'lifetime in days', '397')

@@ -1,13 +1,12 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { checkOutputs, readUserFile, writeFileAtomic } from '../../../fs.js';
 import { parseDays } from '../../../tls/ca.js';
 import { signRequest } from '../../../tls/issue.js';
 import type { ContextFor } from '../../context.js';
 import { caFor } from './issue.js';
 
-export function signCommand(contextFor: ContextFor): Command {
-  return new Command('sign')
-    .description('sign a certificate signing request with a CA from the vault')
+export default function signCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<csr>', 'PKCS#10 request file (PEM or DER)')
     .option('--ca <name>', 'CA to sign with (default: dev)')
     .option('--days <n>', 'lifetime in days', '397')

@@ -1,13 +1,12 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { checkOutputs, writeFileAtomic } from '../../../fs.js';
 import { exportVault } from '../../../vault/transfer.js';
 import { repeatable } from '../../options.js';
 import type { ContextFor } from '../../context.js';
 
-export function exportCommand(contextFor: ContextFor): Command {
-  return new Command('export')
-    .description('write an age-encrypted backup of every record (0600)')
+export default function exportCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .requiredOption('--out <file>', 'backup file to write')
     .addOption(repeatable('--recipient <age1…>', 'encrypt to this age recipient (repeatable)'))
     .option('--passphrase', 'encrypt with a passphrase (KEYSMITH_BACKUP_PASSPHRASE or a prompt)', false)

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { parseIdentities, type AgeKey } from '../../../vault/age.js';
@@ -6,9 +6,8 @@ import { loadVaultIdentity } from '../../../vault/manage.js';
 import { importVault, isPassphraseEncrypted } from '../../../vault/transfer.js';
 import type { Context, ContextFor } from '../../context.js';
 
-export function importCommand(contextFor: ContextFor): Command {
-  return new Command('import')
-    .description('add the records of a backup (from vault export, or any keysmith vault file) to the vault')
+export default function importCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<file>', 'age-encrypted backup')
     .option('--identity <file>', 'age identity file for a backup encrypted to a recipient')
     .option('-f, --force', 'replace records that already exist', false)

@@ -1,10 +1,9 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { initVault } from '../../../vault/manage.js';
 import type { ContextFor } from '../../context.js';
 
-export function initCommand(contextFor: ContextFor): Command {
-  return new Command('init')
-    .description('set up a vault backend and make it the default (an existing vault is kept, never replaced)')
+export default function initCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addOption(new Option('--backend <backend>', 'keychain or file (default: keychain when usable)').choices(['file', 'keychain']))
     .option('--passphrase', 'file vault: protect its identity with a passphrase even when a keychain is available', false)
     .addHelpText('after', `

@@ -1,10 +1,9 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { lockVault } from '../../../vault/manage.js';
 import type { ContextFor } from '../../context.js';
 
-export function lockCommand(contextFor: ContextFor): Command {
-  return new Command('lock')
-    .description('end every unlock session')
+export default function lockCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addHelpText('after', `
 Example:
   $ keysmith vault lock`)

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { updateConfig } from '../../../config.js';
 import { UsageError } from '../../../errors.js';
 import { createVault } from '../../../vault/open.js';
@@ -6,9 +6,8 @@ import { migrateVault } from '../../../vault/transfer.js';
 import type { BackendName } from '../../../vault/types.js';
 import type { ContextFor } from '../../context.js';
 
-export function migrateCommand(contextFor: ContextFor): Command {
-  return new Command('migrate')
-    .description('move every record to another backend: copy, verify each, then remove from the source')
+export default function migrateCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addOption(new Option('--to <backend>', 'target backend').choices(['file', 'keychain']).makeOptionMandatory())
     .option('-f, --force', 'replace records that already exist in the target', false)
     .addHelpText('after', `

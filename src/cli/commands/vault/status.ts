@@ -1,13 +1,12 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_CODES } from '../../exit-codes.js';
 import { vaultStatus } from '../../../vault/manage.js';
 import { cliBackendReason, cliMessage } from '../../messages.js';
 import { action } from '../../action.js';
 import type { ContextFor } from '../../context.js';
 
-export function statusCommand(contextFor: ContextFor): Command {
-  return new Command('status')
-    .description('which vault is in use, where, why it was chosen, and whether it opens (exit 0 only if it does)')
+export default function statusCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addHelpText('after', `
 Examples:
   $ keysmith vault status

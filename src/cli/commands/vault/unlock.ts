@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { unlockVault } from '../../../vault/manage.js';
 import type { ContextFor } from '../../context.js';
 
-export function unlockCommand(contextFor: ContextFor): Command {
-  return new Command('unlock')
-    .description('unlock the file vault once and print a session token for KEYSMITH_SESSION')
+export default function unlockCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .option('--ttl <duration>', 'how long the session lasts (e.g. 30m, 12h)', '12h')
     .addHelpText('after', `
 Unlocking with a passphrase costs about a second (scrypt); a session pays it once.

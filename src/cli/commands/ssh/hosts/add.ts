@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseTarget, targetName } from '../../../../ssh/connect.js';
 import { loadKey, saveKey } from '../../../../ssh/store.js';
 import type { ContextFor } from '../../../context.js';
 
-export function hostsAddCommand(contextFor: ContextFor): Command {
-  return new Command('add')
-    .description('record a host for a key (does not connect; see ssh deploy)')
+export default function hostsAddCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .argument('<target>', 'user@host[:port]')
     .option('--authorized-keys <path>', 'remote authorized_keys path (default ~/.ssh/authorized_keys)')

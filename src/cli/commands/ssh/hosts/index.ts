@@ -1,13 +1,12 @@
-import { Command } from 'commander';
-import type { ContextFor } from '../../../context.js';
-import { hostsAddCommand } from './add.js';
-import { hostsListCommand } from './list.js';
-import { hostsRmCommand } from './rm.js';
+import type { Entry } from '../../../manifest.js';
 
-export function hostsCommand(contextFor: ContextFor): Command {
-  return new Command('hosts')
-    .description('the hosts a key is deployed to (used by rotate)')
-    .addCommand(hostsAddCommand(contextFor))
-    .addCommand(hostsRmCommand(contextFor))
-    .addCommand(hostsListCommand(contextFor));
-}
+/** `keysmith ssh hosts`: its commands, each verb's module imported only when it runs. */
+export const hosts: Entry = {
+  term: 'hosts',
+  summary: 'the hosts a key is deployed to (used by rotate)',
+  commands: [
+    { term: 'add [options] <name> <target>', summary: 'record a host for a key (does not connect; see ssh deploy)', load: () => import('./add.js') },
+    { term: 'rm <name> <target>', summary: 'forget a host of a key (its authorized_keys is not touched)', load: () => import('./rm.js') },
+    { term: 'list <name>', summary: "list a key's hosts", load: () => import('./list.js') },
+  ],
+};

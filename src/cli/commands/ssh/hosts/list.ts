@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { loadKey } from '../../../../ssh/store.js';
 import { table } from '../../../output.js';
 import type { ContextFor } from '../../../context.js';
 
-export function hostsListCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .description("list a key's hosts")
+export default function hostsListCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const ctx = contextFor(command);

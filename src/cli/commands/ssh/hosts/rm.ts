@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../../../../errors.js';
 import { parseTarget, targetName } from '../../../../ssh/connect.js';
 import { loadKey, saveKey } from '../../../../ssh/store.js';
 import type { ContextFor } from '../../../context.js';
 
-export function hostsRmCommand(contextFor: ContextFor): Command {
-  return new Command('rm')
-    .description('forget a host of a key (its authorized_keys is not touched)')
+export default function hostsRmCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('<name>', 'key name')
     .argument('<target>', 'user@host[:port]')
     .action(async (name: string, target: string, _flags: unknown, command: Command) => {

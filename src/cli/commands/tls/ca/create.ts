@@ -1,12 +1,11 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { createCa, parseDays } from '../../../../tls/ca.js';
 import { repeatable } from '../../../options.js';
 import type { ContextFor } from '../../../context.js';
 import { KEY_TYPES } from '../issue.js';
 
-export function caCreateCommand(contextFor: ContextFor): Command {
-  return new Command('create')
-    .description('create a local root CA; its key stays in the vault')
+export default function caCreateCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('[name]', 'CA name', 'dev')
     .addOption(new Option('--key <type>', 'key type').choices(KEY_TYPES).default('ec:p256'))
     .option('--days <n>', 'lifetime in days', '3650')

@@ -1,11 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { checkOutputs, writeFileAtomic } from '../../../../fs.js';
 import { loadCa } from '../../../../tls/ca.js';
 import type { ContextFor } from '../../../context.js';
 
-export function caExportCommand(contextFor: ContextFor): Command {
-  return new Command('export')
-    .description("print or write a CA's certificate (PEM) — never its key")
+export default function caExportCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('[name]', 'CA name', 'dev')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('-f, --force', 'replace an existing file', false)

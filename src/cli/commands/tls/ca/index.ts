@@ -1,19 +1,15 @@
-import { Command } from 'commander';
-import type { ContextFor } from '../../../context.js';
-import { caCreateCommand } from './create.js';
-import { caExportCommand } from './export.js';
-import { caListCommand } from './list.js';
-import { caShowCommand } from './show.js';
-import { caTrustCommand } from './trust.js';
-import { caUntrustCommand } from './untrust.js';
+import type { Entry } from '../../../manifest.js';
 
-export function caCommand(contextFor: ContextFor): Command {
-  return new Command('ca')
-    .description('create, list, show and export local certificate authorities (kept in the vault)')
-    .addCommand(caCreateCommand(contextFor))
-    .addCommand(caListCommand(contextFor))
-    .addCommand(caShowCommand(contextFor))
-    .addCommand(caExportCommand(contextFor))
-    .addCommand(caTrustCommand(contextFor))
-    .addCommand(caUntrustCommand(contextFor));
-}
+/** `keysmith tls ca`: its commands, each verb's module imported only when it runs. */
+export const ca: Entry = {
+  term: 'ca',
+  summary: 'create, list, show and export local certificate authorities (kept in the vault)',
+  commands: [
+    { term: 'create [options] [name]', summary: 'create a local root CA; its key stays in the vault', load: () => import('./create.js') },
+    { term: 'list', summary: 'list the CAs in the vault', load: () => import('./list.js') },
+    { term: 'show [name]', summary: "show a CA's certificate", load: () => import('./show.js') },
+    { term: 'export [options] [name]', summary: "print or write a CA's certificate (PEM) — never its key", load: () => import('./export.js') },
+    { term: 'trust [options] [name]', summary: 'add a CA to the system trust store and NSS databases (Chrome, Firefox), as mkcert -install does', load: () => import('./trust.js') },
+    { term: 'untrust [options] [name]', summary: 'remove a CA from the system trust store and NSS databases', load: () => import('./untrust.js') },
+  ],
+};

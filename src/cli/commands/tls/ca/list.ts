@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { listCas, loadCa } from '../../../../tls/ca.js';
 import { inspectBytes, type CertificateInfo } from '../../../../tls/inspect.js';
 import { table } from '../../../output.js';
 import type { ContextFor } from '../../../context.js';
 
-export function caListCommand(contextFor: ContextFor): Command {
-  return new Command('list')
-    .description('list the CAs in the vault')
+export default function caListCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .addHelpText('after', `
 Example:
   $ keysmith tls ca list --json     # [{name, subject, key, notAfter, daysLeft}]`)

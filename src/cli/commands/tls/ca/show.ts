@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { loadCa } from '../../../../tls/ca.js';
 import { inspectBytes } from '../../../../tls/inspect.js';
 import type { ContextFor } from '../../../context.js';
 import { renderInfo } from '../render.js';
 
-export function caShowCommand(contextFor: ContextFor): Command {
-  return new Command('show')
-    .description("show a CA's certificate")
+export default function caShowCommand(command: Command, contextFor: ContextFor): Command {
+  return command
     .argument('[name]', 'CA name', 'dev')
     .addHelpText('after', `
 Example:

@@ -1,19 +1,16 @@
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadCa } from '../../../../tls/ca.js';
 import { changeTrust, type StoreChoice } from '../../../../tls/trust.js';
 import type { ContextFor } from '../../../context.js';
 
 /** `tls ca trust`: add a CA to the system trust store and NSS databases. */
-export function caTrustCommand(contextFor: ContextFor): Command {
-  return changeTrustCommand(contextFor, 'trust');
+export default function caTrustCommand(command: Command, contextFor: ContextFor): Command {
+  return changeTrustCommand(command, contextFor, 'trust');
 }
 
 /** `tls ca trust` and `tls ca untrust` are one command run either way (untrust.ts). */
-export function changeTrustCommand(contextFor: ContextFor, action: 'trust' | 'untrust'): Command {
-  return new Command(action)
-    .description(action === 'trust'
-      ? 'add a CA to the system trust store and NSS databases (Chrome, Firefox), as mkcert -install does'
-      : 'remove a CA from the system trust store and NSS databases')
+export function changeTrustCommand(command: Command, contextFor: ContextFor, action: 'trust' | 'untrust'): Command {
+  return command
     .argument('[name]', 'CA name', 'dev')
     .addOption(new Option('--store <store>', 'which stores').choices(['system', 'nss', 'all']).default('all'))
     .addHelpText('after', `
