@@ -1,7 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { glob } from 'tinyglobby';
 import { parseDuration } from '../duration.js';
@@ -10,6 +9,7 @@ import { MAX_PEM_BYTES } from './pem.js';
 import { fetchChain, parseEndpoint } from './remote.js';
 import type { OcspStatus } from './ocsp.js';
 import type { Cert as CertType, ServerVerdict, TrustError } from './validate.js';
+import { isIP } from './names.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 

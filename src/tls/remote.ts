@@ -1,8 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
-import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { connect, type SecureContext } from 'node:tls';
 import { UnavailableError, UsageError } from '../errors.js';
 import { knownSchemes, negotiate, PROTOCOLS, startTlsProtocol, urlScheme, type StartTlsProtocol } from './starttls.js';
+import { isIP } from './names.js';
 
 export type { StartTlsProtocol } from './starttls.js';
 

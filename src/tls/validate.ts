@@ -14,10 +14,10 @@
  * keysmith is stricter than OpenSSL (SAN required, no partial or public-suffix wildcards, weak keys
  * and SHA-1) the rule is cited beside the check.
  */
-import { isIP } from 'node:net';
 import { Cert, KU, OID, TrustStore } from './cert.js';
 import { children, readOne, sequence, TAG, wellFormed } from './der.js';
 import { constrainedNames, NameSyntaxError, violates, type RawName } from './name-constraints.js';
+import { isIP } from './names.js';
 
 export { Cert, TrustStore, parseCertificates } from './cert.js';
 
