@@ -110,7 +110,7 @@ export async function unlockVault(options: VaultOptions, expires: Date): Promise
   if (!loaded) throw existing ? missingIdentity(path) : new UsageError('there is no file vault to unlock yet', { hint: 'create it first (initVault, backend "file")', detail: { kind: 'no-file-vault' } }, 'ERR_VAULT_MISSING');
   // Prove the identity opens the vault before handing out a session for it.
   if (existing) await openDocument(existing, loaded.identities, path);
-  return createSession(options.paths.data, loaded.identities[0]!, expires);
+  return createSession(options.paths.data, loaded.identities[0]!, expires, options.now());
 }
 
 /** Ends every unlock session. */

@@ -24,8 +24,8 @@ const sessionDir = (dataDir: string) => join(dataDir, 'sessions');
 /** The data the cipher binds to the identity: the session's id and its expiry, so neither can be edited. */
 const boundData = (id: string, expires: string) => Buffer.from(`${PREFIX}|${id}|${expires}`);
 
-export async function createSession(dataDir: string, identity: string, expires: Date): Promise<string> {
-  await sweep(dataDir, new Date());
+export async function createSession(dataDir: string, identity: string, expires: Date, now: Date): Promise<string> {
+  await sweep(dataDir, now);
   const id = randomBytes(12).toString('hex');
   const key = randomBytes(32);
   const iv = randomBytes(12);

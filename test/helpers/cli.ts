@@ -73,6 +73,7 @@ export function memoryIO(env: NodeJS.ProcessEnv, options: { input?: string; tty?
   return {
     io,
     stdout: () => Buffer.concat(out).toString('utf8'),
+    stdoutBytes: () => Buffer.concat(out),
     stderr: () => Buffer.concat(err).toString('utf8'),
   };
 }
@@ -80,5 +81,18 @@ export function memoryIO(env: NodeJS.ProcessEnv, options: { input?: string; tty?
 export async function runMain(args: string[], env: NodeJS.ProcessEnv, options: { input?: string; tty?: boolean; prompter?: Prompter; now?: () => Date } = {}) {
   const m = memoryIO(env, options);
   const code = await main(args, m.io, { prompter: options.prompter, now: options.now });
-  return { code, stdout: m.stdout(), stderr: m.stderr() };
+  return { code, stdout: m.stdout(), stdoutBytes: m.stdoutBytes(), stderr: m.stderr() };
 }
+
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+/** A clock for main's `now` seam that always reads `at` moved by `offsetMs` (a fresh Date each call). */
+export function clockAt(at: string | Date, offsetMs = 0): () => Date {
+  const ms = new Date(at).getTime() + offsetMs;
+  if (Number.isNaN(ms)) throw new Error(`clockAt: not a time: ${String(at)}`);
+  return () => new Date(ms);
+}
+
+/** The ISO time `offsetMs` after `at`, as the CLI prints it. */
+export const isoAt = (at: string | Date, offsetMs = 0) => new Date(new Date(at).getTime() + offsetMs).toISOString();
