@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { childEnvironment } from '../child-env.js';
 import { UsageError, type NoticeDetail } from '../errors.js';
 import { Matcher, MaskingStream, MIN_MASKED_LENGTH, secretForms } from './mask.js';
@@ -21,8 +21,15 @@ export interface ExecOptions {
   /** Variables to add as they are (plain values of an env file). */
   plain?: Record<string, string>;
   mask: boolean;
+  /**
+   * Where the command's output goes. The process's own stdout and stderr are handed to it as they
+   * are (no copy, a terminal stays a terminal) unless values are masked; any other stream gets its
+   * output piped in.
+   */
   stdout: Writable;
   stderr: Writable;
+  /** The command's stdin: the process's own unless another stream is given, which is piped in. */
+  stdin?: Readable;
   /** stdout and stderr reach one reader (a terminal, `> log 2>&1`): mask them as one stream, in order. */
   merged?: boolean;
   /** Where `::add-mask::` lines go under GitHub Actions (a stream the runner reads), or null for nowhere. */
@@ -41,8 +48,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /**
  * Runs a command with secrets added to its environment. With masking, every form of every secret
- * value is replaced by `***` in its stdout and stderr; signals to keysmith are passed on; stdin is
- * the child's own.
+ * value is replaced by `***` in its stdout and stderr; signals to keysmith are passed on; its stdin
+ * is `options.stdin`, else the process's own.
  * @example await execWithSecrets({ command: ['./deploy.sh'], env: process.env, secrets, mask: true, … })
  */
 export async function execWithSecrets(options: ExecOptions): Promise<ExecResult> {
@@ -119,9 +126,12 @@ async function run(options: ExecOptions, childEnv: NodeJS.ProcessEnv, patterns: 
   // between the two is masked whole. Two pipes could not tell which half came first.
   const merged = masking && !!options.merged;
   if (merged) [file, ...args] = ['/bin/sh', '-c', 'exec 2>&1; exec "$0" "$@"', file!, ...args];
+  const outPiped = masking || options.stdout !== process.stdout;
+  const errPiped = !merged && (masking || options.stderr !== process.stderr);
+  const inPiped = options.stdin !== undefined && options.stdin !== process.stdin;
   let child: ChildProcess;
   try {
-    child = spawn(file!, args, { env: childEnv, stdio: ['inherit', masking ? 'pipe' : 'inherit', merged ? 'inherit' : masking ? 'pipe' : 'inherit'] });
+    child = spawn(file!, args, { env: childEnv, stdio: [inPiped ? 'pipe' : 'inherit', outPiped ? 'pipe' : 'inherit', errPiped ? 'pipe' : 'inherit'] });
   } catch (err) {
     return notStarted(options.command[0]!, err as NodeJS.ErrnoException, options.warn);
   }
@@ -135,14 +145,11 @@ async function run(options: ExecOptions, childEnv: NodeJS.ProcessEnv, patterns: 
   for (const s of FORWARDED) process.on(s, forward);
   try {
     const matcher = masking ? new Matcher(patterns) : undefined;
-    const copies = !matcher
-      ? []
-      : merged
-        ? [pipeline(child.stdout!, new MaskingStream(matcher), options.stdout, { end: false })]
-        : [
-            pipeline(child.stdout!, new MaskingStream(matcher), options.stdout, { end: false }),
-            pipeline(child.stderr!, new MaskingStream(matcher), options.stderr, { end: false }),
-          ];
+    const copy = (from: Readable, to: Writable) =>
+      matcher ? pipeline(from, new MaskingStream(matcher), to, { end: false }) : pipeline(from, to, { end: false });
+    const copies = [...(outPiped ? [copy(child.stdout!, options.stdout)] : []), ...(errPiped ? [copy(child.stderr!, options.stderr)] : [])];
+    // The command may exit without reading its input: what it did not take is dropped (EPIPE).
+    if (inPiped) void pipeline(options.stdin!, child.stdin!).catch(() => undefined);
     // A reader that went away (EPIPE) ends our copy, not the command: it gets SIGPIPE on its next write.
     const piped = Promise.all(copies.map((copy) => copy.catch(() => undefined)));
     const exit = await new Promise<ExecResult>((resolve) => {

@@ -88,20 +88,21 @@ describe('exec / inject (in-process)', () => {
       expect(len.stdout).toBe(String(PASSWORD.length));
     });
 
-    // BUG (src/exec/exec.ts, run): when nothing is masked — --no-mask, no --env at all, or only values
-    // shorter than 4 characters — the child is spawned with stdio 'inherit', so its output goes to the
-    // real file descriptors 1 and 2 of the process, not to the IO given to main (io.stdout/io.stderr;
-    // io.ts: "every byte the CLI reads or writes goes through here; tests pass an in-memory IO").
-    // In-process the output is lost to the caller (it lands on the test runner's own stdout). The
-    // child's stdin is likewise always the process's, never io.stdin (read from the code; not tested
-    // here, as a child reading the runner's stdin could block).
-    it.fails('--no-mask: the value, as it is, on the stdout given to main', async () => {
+    // Was a bug: with nothing to mask the command wrote to the process's own stdout and stderr, not
+    // to the IO given to main (its stdin likewise was always the process's).
+    it('--no-mask: the value, as it is, on the stdout given to main', async () => {
       const got = await runMain(sh('printf %s "$X"', '--env', 'X=db/password', '--no-mask'), env, now);
       expect(got.code, got.stderr).toBe(0);
       expect(got.stdout).toBe(PASSWORD);
     });
 
-    it.fails('no secrets at all: the command’s stdout and stderr reach the IO given to main', async () => {
+    it('its stdin is the one given to main', async () => {
+      const got = await runMain(['exec', '--', '/bin/sh', '-c', 'tr a-z A-Z'], env, { ...now, input: 'piped in' });
+      expect(got.code, got.stderr).toBe(0);
+      expect(got.stdout).toBe('PIPED IN');
+    });
+
+    it('no secrets at all: the command’s stdout and stderr reach the IO given to main', async () => {
       const got = await runMain(['exec', '--', '/bin/sh', '-c', 'printf out; printf err >&2'], env, now);
       expect(got.code).toBe(0);
       expect(got.stdout).toBe('out');

@@ -87,6 +87,7 @@ Examples:
         files,
         plain,
         mask: flags.mask,
+        stdin: ctx.io.stdin,
         stdout: ctx.io.stdout,
         stderr: ctx.io.stderr,
         merged: ctx.io.merged,
