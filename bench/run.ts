@@ -4,12 +4,18 @@ import { report } from './lib.js';
 import { oauthBenchmarks } from './oauth.js';
 import { scriptingBenchmarks } from './scripting.js';
 import { sshBenchmarks } from './ssh.js';
+import { startupBenchmarks } from './startup.js';
 import { tlsBenchmarks } from './tls.js';
 import { vaultBenchmarks } from './vault.js';
 
 const only = process.argv[2];
 const rows = [];
 const notes: string[] = [];
+if (!only || only === 'startup') {
+  const s = startupBenchmarks();
+  rows.push(...s.rows);
+  notes.push(...s.notes);
+}
 if (!only || only === 'vault') rows.push(...vaultBenchmarks());
 if (!only || only === 'scripting') {
   const s = scriptingBenchmarks();

@@ -1,4 +1,5 @@
 import { fstatSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 
 /** Every byte the CLI reads or writes goes through here; tests pass an in-memory IO. */
@@ -38,10 +39,13 @@ export function processIO(): IO {
   // and main reports it; thrown from here it would be an uncaught stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   return {
-    stdin: process.stdin,
+    // process.stdin is made on first use (~0.4 ms): most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
-    isTTY: { stdin: !!process.stdin.isTTY, stdout: !!process.stdout.isTTY, stderr: !!process.stderr.isTTY },
+    isTTY: { stdin: isatty(0), stdout: isatty(1), stderr: isatty(2) },
     toFile: { stdout: isRegularFile(1), stderr: isRegularFile(2) },
     merged: sameFile(1, 2),
     env: process.env,

@@ -9,8 +9,8 @@ declare const KEYSMITH_VERSION: string;
 const version = typeof KEYSMITH_VERSION === 'string' ? KEYSMITH_VERSION : '0.0.0-dev';
 
 /**
- * The program, built from the manifest: every command's name, usage and summary, with each verb's
- * module imported when commander dispatches to it. `onDispatch` hears of each command commander
+ * The program, built from the manifest: every command's name, usage and summary, a group's
+ * commands made and each verb's module imported when commander dispatches to it. `onDispatch` hears of each command commander
  * dispatches to, as it parsed.
  */
 export function buildProgram(io: IO, prompter: Prompter, now?: () => Date, onDispatch: (command: Command) => void = () => {}): Command {
@@ -51,7 +51,7 @@ locked keychain), 5 unavailable, 130 cancelled.`);
     terms.set(command, entry.term);
     if ('load' in entry) {
       defer(command, async () => void (await entry.load()).default(command, contextFor));
-    } else group(command, entry.commands);
+    } else defer(command, async () => group(command, entry.commands));
     return prepare(command);
   };
   const group = (command: Command, entries: Entry[]) => {

@@ -11,10 +11,11 @@ import { baseEnv, memoryIO, runMain, tempHome } from '../../helpers/cli.js';
  */
 const program = () => buildProgram(memoryIO(baseEnv()).io, { password: async () => '' });
 
-/** Pairs every manifest entry with the command built from it, depth first. */
+/** Pairs every manifest entry with the command built from it, depth first (a group's commands are made when it is dispatched to). */
 function pairs(entries: Entry[], parent: Command, path = ''): [string, Entry, Command][] {
   return entries.flatMap((entry, i) => {
-    const command = parent.commands[i]!;
+    const command = parent.commands[i];
+    if (!command) return [];
     const here = `${path}${command.name()}`;
     return [[here, entry, command], ...('commands' in entry ? pairs(entry.commands, command, `${here} `) : [])] as [string, Entry, Command][];
   });
@@ -36,11 +37,12 @@ describe('the command manifest', () => {
     }
   });
 
-  it('--help lists every command without importing a single verb', async () => {
+  it('--help lists every command without making a group\'s commands or importing a single verb', async () => {
     const p = program();
     await p.parseAsync(['--help'], { from: 'user' }).catch(() => {});
-    const leaves = pairs(commands, p).filter(([, entry]) => 'load' in entry);
-    expect(leaves.filter(([, , c]) => isLoaded(c)).map(([path]) => path)).toEqual([]);
+    const made = pairs(commands, p);
+    expect(made.map(([path]) => path)).toEqual(commands.map((e) => e.term.split(' ')[0]));
+    expect(made.filter(([, entry, c]) => 'load' in entry && isLoaded(c)).map(([path]) => path)).toEqual([]);
   });
 
   it('a command imports its own module and no other', async () => {
@@ -51,6 +53,8 @@ describe('the command manifest', () => {
       await p.parseAsync(['secret', 'ls'], { from: 'user' });
       const loaded = pairs(commands, p).filter(([, entry, c]) => 'load' in entry && isLoaded(c)).map(([path]) => path);
       expect(loaded).toEqual(['secret list']);
+      // and only its own group's commands were made
+      expect(pairs(commands, p).map(([path]) => path).filter((path) => path.includes(' '))).toEqual(['secret set', 'secret get', 'secret list', 'secret rm', 'secret generate']);
     } finally {
       cleanup();
     }
