@@ -2,28 +2,51 @@ import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createP
 import { bech32 } from '@scure/base';
 
 /**
- * age v1 (age-encryption.org/v1) for X25519 recipients on Node's native crypto: X25519, HKDF-SHA256,
- * HMAC-SHA256 and ChaCha20-Poly1305. The file vault opens and writes through this on every command,
- * so it is the hot path; age-encryption (pure JS, web streams) stays for passphrase (scrypt) files.
- * Interoperability is tested against the `age` tool and age-encryption.
+ * age v1 (age-encryption.org/v1) on Node's native crypto: the header and payload format, and the
+ * X25519 recipient type (X25519, HKDF-SHA256, HMAC-SHA256, ChaCha20-Poly1305). The file vault opens
+ * and writes through this on every command, so it is the hot path; the ssh-ed25519 and ssh-rsa
+ * recipient types are in age-ssh.ts, and age-encryption (pure JS, web streams) stays for passphrase
+ * (scrypt) files. Interoperability is tested against the `age` tool and age-encryption.
  */
 const VERSION = 'age-encryption.org/v1';
 const X25519_INFO = 'age-encryption.org/v1/X25519';
 const CHUNK = 64 * 1024;
 const TAG = 16;
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64').replace(/=+$/, '');
-const unb64 = (s: string) => {
-  if (!/^[A-Za-z0-9+/]*$/.test(s)) throw new Error('invalid base64 in header');
-  return Buffer.from(s, 'base64');
-};
+const ZERO_NONCE = Buffer.alloc(12);
+
+export const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64').replace(/=+$/, '');
+/** Canonical unpadded base64 only, as the age spec requires of decoders. */
+export function unb64(s: string): Buffer {
+  const b = Buffer.from(s, 'base64');
+  if (b64(b) !== s) throw new Error('invalid base64 in header'); // Buffer skips what is not base64, accepts - _ and =
+  return b;
+}
+
+/** One recipient stanza: `-> type args…` and its body. */
+export interface Stanza {
+  type: string;
+  args: string[];
+  body: Buffer;
+}
+/** Wraps the file key for one recipient. */
+export type Wrap = (fileKey: Buffer) => Stanza;
+/**
+ * The file key from a stanza: undefined when the stanza is not for this identity; throws when the
+ * stanza is malformed, or is for this identity and does not open.
+ */
+export type Unwrap = (stanza: Stanza) => Buffer | undefined;
 
 // DER prefixes of an X25519 PKCS#8 private key and SPKI public key, followed by the 32 raw bytes.
 const PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
-const privateKey = (raw: Uint8Array) => createPrivateKey({ key: Buffer.concat([PKCS8, raw]), format: 'der', type: 'pkcs8' });
+/** An X25519 private key from its 32 raw bytes (X25519 clamps them). */
+export const privateKey = (raw: Uint8Array) => createPrivateKey({ key: Buffer.concat([PKCS8, raw]), format: 'der', type: 'pkcs8' });
 const publicKey = (raw: Uint8Array) => createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' });
-const rawPublic = (key: KeyObject) => createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
+export const rawPublic = (key: KeyObject) => createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
+/** X25519(mine, theirs); throws when the result is all zeros (a point of small order). */
+export const x25519 = (mine: KeyObject, theirs: Uint8Array) => diffieHellman({ privateKey: mine, publicKey: publicKey(theirs) });
+export const hkdf32 = (ikm: Uint8Array, salt: Uint8Array, info: string) => Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 
 function decodeBech32(text: string, prefix: string, what: string): Buffer {
   try {
@@ -55,27 +78,64 @@ function unchacha(key: Uint8Array, nonce: Buffer, sealed: Uint8Array): Buffer {
   return Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG)), d.final()]);
 }
 
-const headerMac = (fileKey: Uint8Array, headerUpToDashes: string) =>
-  createHmac('sha256', Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), 'header', 32))).update(headerUpToDashes).digest();
+const headerMac = (fileKey: Uint8Array, headerUpToDashes: string) => createHmac('sha256', hkdf32(fileKey, Buffer.alloc(0), 'header')).update(headerUpToDashes).digest();
 
-/** Encrypts to age1… recipients. */
-export function encryptX25519(plain: Uint8Array, recipients: string[]): Buffer {
+const untweaked = (shared: Buffer) => shared;
+
+/**
+ * The ephemeral-static X25519 wrap of the X25519 and ssh-ed25519 types: the file key sealed with
+ * HKDF(shared, share ‖ theirs, info), where `tweak` may transform the shared secret (ssh-ed25519).
+ */
+export function sealX25519(theirs: Buffer, fileKey: Buffer, info: string, tweak = untweaked): { share: Buffer; body: Buffer } {
+  // Generated as DER and re-imported (see nodeKeyPair in ssh/keys.ts: a generated KeyObject can deadlock Node 20).
+  const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+  const share = pair.publicKey.subarray(SPKI.length);
+  const shared = tweak(x25519(createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }), theirs));
+  return { share, body: chacha(hkdf32(shared, Buffer.concat([share, theirs]), info), ZERO_NONCE, fileKey) };
+}
+
+/** What sealX25519 sealed to `ours` (the public key of `mine`); undefined when it does not open. */
+export function openX25519(mine: KeyObject, ours: Buffer, share: Buffer, body: Buffer, info: string, tweak = untweaked): Buffer | undefined {
+  const wrapKey = hkdf32(tweak(x25519(mine, share)), Buffer.concat([share, ours]), info);
+  try {
+    return unchacha(wrapKey, ZERO_NONCE, body);
+  } catch {
+    return undefined;
+  }
+}
+
+export function x25519Wrap(recipient: string): Wrap {
+  const theirs = decodeBech32(recipient.trim(), 'age', 'recipient');
+  return (fileKey) => {
+    const { share, body } = sealX25519(theirs, fileKey, X25519_INFO);
+    return { type: 'X25519', args: [b64(share)], body };
+  };
+}
+
+export function x25519Unwrap(identity: string): Unwrap {
+  const mine = privateKey(decodeBech32(identity.trim(), 'age-secret-key-', 'identity'));
+  const ours = rawPublic(mine);
+  return (s) => {
+    if (s.type !== 'X25519' || s.args.length !== 1 || s.body.length !== 32) return undefined;
+    const share = unb64(s.args[0]!);
+    if (share.length !== 32) throw new Error('invalid X25519 stanza');
+    return openX25519(mine, ours, share, s.body, X25519_INFO); // undefined: a stanza for another recipient
+  };
+}
+
+/** Encrypts to the recipients whose wraps are given. */
+export function encryptAge(plain: Uint8Array, wraps: Wrap[]): Buffer {
   const fileKey = randomBytes(16);
   let header = `${VERSION}\n`;
-  for (const r of recipients) {
-    const theirs = decodeBech32(r.trim(), 'age', 'recipient');
-    // Generated as DER and re-imported (see nodeKeyPair in ssh/keys.ts: a generated KeyObject can deadlock Node 20).
-    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
-    const ephemeral = createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' });
-    const share = pair.publicKey.subarray(SPKI.length);
-    const shared = diffieHellman({ privateKey: ephemeral, publicKey: publicKey(theirs) });
-    const wrapKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([share, theirs]), X25519_INFO, 32));
-    header += `-> X25519 ${b64(share)}\n${b64(chacha(wrapKey, Buffer.alloc(12), fileKey))}\n`;
+  for (const wrap of wraps) {
+    const { type, args, body } = wrap(fileKey);
+    // The body wrapped at 64 columns, its last line shorter (empty when the rest is a whole line).
+    header += `-> ${[type, ...args].join(' ')}\n${`${b64(body)}\n`.replace(/.{64}/g, '$&\n')}`;
   }
   header += '---';
   header += ` ${b64(headerMac(fileKey, header))}\n`;
   const nonce = randomBytes(16);
-  const key = Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
+  const key = hkdf32(fileKey, nonce, 'payload');
   const chunks = Math.max(1, Math.ceil(plain.length / CHUNK));
   const parts: Buffer[] = [Buffer.from(header), nonce];
   const n = Buffer.alloc(12);
@@ -87,21 +147,24 @@ export function encryptX25519(plain: Uint8Array, recipients: string[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Thrown when no X25519 stanza opens with the identities given (a different key, or a passphrase file). */
+/** Encrypts to age1… recipients. */
+export const encryptX25519 = (plain: Uint8Array, recipients: string[]): Buffer => encryptAge(plain, recipients.map(x25519Wrap));
+
+/** Thrown when no stanza opens with the identities given (a different key, or a passphrase file). */
 export class NoMatchingIdentity extends Error {}
 
-/** Decrypts an age file for X25519 identities; throws on a malformed, foreign or altered file. */
-export function decryptX25519(file: Uint8Array, identities: string[]): Buffer {
+/** Decrypts an age file for the identities whose unwraps are given; throws on a malformed, foreign or altered file. */
+export function decryptAge(file: Uint8Array, unwraps: Unwrap[]): Buffer {
   const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   const macAt = buf.indexOf('\n--- ');
   const end = macAt < 0 ? -1 : buf.indexOf(0x0a, macAt + 1);
   if (end < 0 || !buf.subarray(0, VERSION.length + 1).equals(Buffer.from(`${VERSION}\n`))) throw new Error('invalid header');
   const text = buf.subarray(0, end).toString('latin1');
   const lines = text.split('\n');
-  const stanzas: Array<{ args: string[]; body: Buffer }> = [];
+  const stanzas: Stanza[] = [];
   let i = 1;
   while (i < lines.length && lines[i]!.startsWith('-> ')) {
-    const args = lines[i]!.slice(3).split(' ');
+    const [type = '', ...args] = lines[i]!.slice(3).split(' ');
     let body = '';
     for (i++; ; i++) {
       const line = lines[i];
@@ -110,26 +173,15 @@ export function decryptX25519(file: Uint8Array, identities: string[]): Buffer {
       if (line.length < 64) break;
     }
     i++;
-    stanzas.push({ args, body: unb64(body) });
+    stanzas.push({ type, args, body: unb64(body) });
   }
   if (i !== lines.length - 1 || !lines[i]!.startsWith('--- ')) throw new Error('invalid header');
-  if (stanzas.some((s) => s.args[0] === 'scrypt')) throw new NoMatchingIdentity('passphrase-encrypted file');
+  if (stanzas.some((s) => s.type === 'scrypt')) throw new NoMatchingIdentity('passphrase-encrypted file');
   let fileKey: Buffer | undefined;
-  for (const identity of identities) {
-    const mine = privateKey(decodeBech32(identity.trim(), 'age-secret-key-', 'identity'));
-    const ours = rawPublic(mine);
+  for (const unwrap of unwraps) {
     for (const s of stanzas) {
-      if (s.args[0] !== 'X25519' || s.args.length !== 2 || s.body.length !== 32) continue;
-      const share = unb64(s.args[1]!);
-      if (share.length !== 32) throw new Error('invalid X25519 stanza');
-      const shared = diffieHellman({ privateKey: mine, publicKey: publicKey(share) });
-      const wrapKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([share, ours]), X25519_INFO, 32));
-      try {
-        fileKey = unchacha(wrapKey, Buffer.alloc(12), s.body);
-        break;
-      } catch {
-        /* a stanza for another recipient */
-      }
+      fileKey = unwrap(s);
+      if (fileKey) break;
     }
     if (fileKey) break;
   }
@@ -138,7 +190,7 @@ export function decryptX25519(file: Uint8Array, identities: string[]): Buffer {
   if (!headerMac(fileKey, headerText).equals(unb64(lines[i]!.slice(4)))) throw new Error('invalid header HMAC');
   const payload = buf.subarray(end + 1);
   if (payload.length < 16 + TAG) throw new Error('payload is too small');
-  const key = Buffer.from(hkdfSync('sha256', fileKey, payload.subarray(0, 16), 'payload', 32));
+  const key = hkdf32(fileKey, payload.subarray(0, 16), 'payload');
   const body = payload.subarray(16);
   const chunks = Math.ceil(body.length / (CHUNK + TAG));
   const out: Buffer[] = [];
@@ -152,3 +204,6 @@ export function decryptX25519(file: Uint8Array, identities: string[]): Buffer {
   }
   return Buffer.concat(out);
 }
+
+/** Decrypts an age file for AGE-SECRET-KEY-1… identities. */
+export const decryptX25519 = (file: Uint8Array, identities: string[]): Buffer => decryptAge(file, identities.map(x25519Unwrap));
