@@ -1,9 +1,15 @@
 import { UsageError } from '../errors.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const NAME = /^(@[A-Za-z0-9][A-Za-z0-9._-]{0,63}\/)?[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 export const MAX_NAME_LENGTH = 128;
 
-/** Secret names look like `db/prod/password`. A bad name is a usage error (exit 2). */
+/** A team's secret, `@acme/db/password`: the team and the name in its vault. */
+export function teamName(name: string): { team: string; name: string } | undefined {
+  const m = /^@([^/]+)\/(.*)$/s.exec(name);
+  return m ? { team: m[1]!, name: m[2]! } : undefined;
+}
+
+/** Secret names look like `db/prod/password`, or `@team/db/prod/password` in a team's vault. A bad name is a usage error (exit 2). */
 export function validateName(name: string): string {
   if (!NAME.test(name) || name.length > MAX_NAME_LENGTH || name.includes('//') || name.endsWith('/')) {
     throw new UsageError(

@@ -5,8 +5,10 @@ import { EnvVault } from './env.js';
 import { FileVault } from './file.js';
 import type { IdentityContext } from './identity.js';
 import { KeychainVault, probeKeychain } from './keychain.js';
+import { teamName } from './names.js';
 import type { BackendName, Vault } from './types.js';
 
+/** The backends a user chooses between; a team's vault is reached by its names (`@team/…`). */
 export const BACKENDS: readonly BackendName[] = ['keychain', 'file', 'env'];
 
 export interface VaultOptions extends Omit<IdentityContext, 'config' | 'keychainService'> {
@@ -58,7 +60,53 @@ export async function openVault(options: VaultOptions): Promise<OpenedVault> {
   const { backend, reason, source, probed } = await chooseBackend(options, config);
   let vault = createVault(backend, options, config);
   if (probed) vault = rememberOnWrite(vault, () => updateConfig(options.paths, { vault: backend }));
-  return { vault, backend, reason, source, config };
+  return { vault: withTeams(vault, options), backend, reason, source, config };
+}
+
+/**
+ * Names `@team/…` go to that team's vault (src/team, loaded on first use), every other name to
+ * `vault`: each command and `ks://` reference works on a team's secrets as on its own.
+ */
+function withTeams(vault: Vault, options: VaultOptions): Vault {
+  const teams = new Map<string, Promise<Vault>>();
+  const route = (name: string): Promise<[Vault, string]> | undefined => {
+    const t = teamName(name);
+    if (!t) return undefined;
+    if (!teams.has(t.team)) teams.set(t.team, import('../team/manage.js').then(({ openTeam }) => openTeam(options, t.team)));
+    return teams.get(t.team)!.then((team) => [team, t.name]);
+  };
+  return {
+    get: async (name) => {
+      const to = route(name);
+      if (!to) return vault.get(name);
+      const [team, inTeam] = await to;
+      return team.get(inTeam);
+    },
+    set: async (name, record) => {
+      const to = route(name);
+      if (!to) return vault.set(name, record);
+      const [team, inTeam] = await to;
+      return team.set(inTeam, record);
+    },
+    delete: async (name) => {
+      const to = route(name);
+      if (!to) return vault.delete(name);
+      const [team, inTeam] = await to;
+      return team.delete(inTeam);
+    },
+    list: async (prefix) => {
+      const to = prefix === undefined ? undefined : route(prefix.includes('/') ? prefix : `${prefix}/`);
+      if (!to) return vault.list(prefix);
+      const [team, inTeam] = await to;
+      const t = teamName(prefix!.includes('/') ? prefix! : `${prefix}/`)!;
+      return (await team.list(inTeam)).map((i) => ({ ...i, name: `@${t.team}/${i.name}` }));
+    },
+    describe: () => vault.describe(),
+    setMany: async (entries) => {
+      if (entries.some(([name]) => teamName(name))) throw new UsageError('several secrets at once go to one vault, not a team\'s', undefined, 'ERR_VAULT_MIXED');
+      await (vault.setMany ? vault.setMany(entries) : Promise.all(entries.map(([n, r]) => vault.set(n, r))));
+    },
+  };
 }
 
 export function createVault(backend: BackendName, options: VaultOptions, config: KeysmithConfig): Vault {
@@ -70,6 +118,8 @@ export function createVault(backend: BackendName, options: VaultOptions, config:
       return new KeychainVault(service);
     case 'file':
       return new FileVault(vaultFile(options.paths.data), { ...options, config, keychainService: service });
+    case 'team':
+      throw new UsageError('a team vault is reached by its names (@team/…), not chosen as the backend', undefined, 'ERR_VAULT_BAD_BACKEND');
   }
 }
 

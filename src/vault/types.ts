@@ -22,7 +22,7 @@ export interface SecretInfo {
   updated: string;
 }
 
-export type BackendName = 'keychain' | 'file' | 'env';
+export type BackendName = 'keychain' | 'file' | 'env' | 'team';
 
 export interface VaultDescription {
   backend: BackendName;

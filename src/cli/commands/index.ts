@@ -2,6 +2,7 @@ import type { Entry } from '../manifest.js';
 import { oauth } from './oauth/index.js';
 import { secret } from './secret/index.js';
 import { ssh } from './ssh/index.js';
+import { team } from './team/index.js';
 import { tls } from './tls/index.js';
 import { vault } from './vault/index.js';
 
@@ -12,6 +13,7 @@ export const commands: Entry[] = [
   ssh,
   tls,
   oauth,
+  team,
   { term: 'exec [options] <command...>', summary: "run a command with secrets in its environment, masked in its output; exits with the command's code", load: () => import('./scripting/exec.js') },
   { term: 'inject [options]', summary: 'fill {{ ks://name }} references in a template; the output file is written 0600', load: () => import('./scripting/inject.js') },
   { term: 'completion <shell>', summary: 'print a shell completion script', load: () => import('./scripting/completion.js') },

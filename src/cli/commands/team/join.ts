@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { joinTeam } from '../../../team/manage.js';
+import type { ContextFor } from '../../context.js';
+import { keyPath } from './common.js';
+
+export default function joinCommand(command: Command, contextFor: ContextFor): Command {
+  return command
+    .argument('<team>', 'team name (local)')
+    .argument('<remote>', 'the git remote of the team vault')
+    .option('--key <path>', 'your SSH private key (default ~/.ssh/id_ed25519)')
+    .addHelpText('after', `
+Clones the team vault and checks every commit's signature against the members before it. If your
+key is not a member yet, prints your recipient line: a member adds it with keysmith team add.
+
+Example:
+  $ keysmith team join acme git@git.example.com:ops/secrets.git`)
+    .action(async (team: string, remote: string, flags: { key?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const { member, recipient } = await joinTeam(ctx.vaultOptions(), team, remote, keyPath(ctx, flags.key));
+      if (ctx.flags.json) return ctx.json({ team, member, recipient });
+      if (member) return ctx.status(`joined team ${team} as ${member}`);
+      await ctx.status(`cloned team ${team}; you are not a member yet. Ask a member to run:\n  keysmith team add ${team} NAME '${recipient}'`);
+      await ctx.out(`${recipient}\n`);
+    });
+}

@@ -1,0 +1,224 @@
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js';
+import { exists } from '../fs.js';
+import type { KeysmithPaths } from '../paths.js';
+import { recipientKind, sshRecipientOf } from '../vault/age.js';
+import { clone, commitSigner, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
+import { allowedSigners, newTeam, normalizePath, parseTeam, readersOf, reads, refusal, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
+import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
+
+/** What team functions need from their caller. */
+export interface TeamContext {
+  paths: KeysmithPaths;
+  env: NodeJS.ProcessEnv;
+}
+
+const BRANCH = 'main';
+const UPSTREAM = `origin/${BRANCH}`;
+/** Where keysmith keeps a team's clone: `<data>/teams/<name>`. */
+export const teamDir = (paths: KeysmithPaths, name: string) => join(paths.data, 'teams', validateTeamName(name));
+
+/** The public line of a member's key: the `.pub` beside it, else derived from the private key. */
+async function publicLine(keyPath: string): Promise<string> {
+  const pub = await readFile(`${keyPath}.pub`, 'utf8').catch(() => undefined);
+  const line = pub?.trim() || (await sshRecipientOf(await readFile(keyPath, 'utf8')));
+  recipientKind(line);
+  return line;
+}
+
+const sameKey = (a: string, b: string) => a.trim().split(/\s+/).slice(0, 2).join(' ') === b.trim().split(/\s+/).slice(0, 2).join(' ');
+
+/** Opens a team's vault: the local clone and its member's key, or in CI the checkout and key of KEYSMITH_TEAM_DIR / KEYSMITH_TEAM_KEY (read-only). */
+export async function openTeam(ctx: TeamContext, name: string): Promise<TeamVault> {
+  const ciKey = ctx.env.KEYSMITH_TEAM_KEY;
+  const dir = ctx.env.KEYSMITH_TEAM_DIR && ciKey ? ctx.env.KEYSMITH_TEAM_DIR : teamDir(ctx.paths, name);
+  if (!(await exists(join(dir, TEAM_FILE)))) {
+    throw new NotFoundError(`no team vault named ${name} here (${dir})`, { hint: 'create it or join it (createTeam, joinTeam)' }, 'ERR_TEAM_NOT_FOUND');
+  }
+  const repo: Repo = { dir, env: ctx.env };
+  if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) return new TeamVault(name, repo, { key: ciKey });
+  const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
+  const member = (await git(repo, ['config', '--get', 'keysmith.member'], { allowFail: true })).trim();
+  if (!keyPath) throw new UsageError(`the team vault ${name} has no key of yours recorded; join it again with your key`, undefined, 'ERR_TEAM_NO_KEY');
+  const identity: TeamIdentity = { key: await readFile(keyPath, 'utf8') };
+  if (member) identity.signer = { name: member, keyPath };
+  return new TeamVault(name, repo, identity);
+}
+
+/** Creates a team vault with its creator as the first member (reading everything), and pushes it to `remote` if given. */
+export async function createTeam(ctx: TeamContext, name: string, options: { member: string; keyPath: string; remote?: string }): Promise<TeamVault> {
+  const dir = teamDir(ctx.paths, name);
+  if (await exists(dir)) throw new UsageError(`a team vault named ${name} exists already (${dir})`, { detail: { kind: 'exists', what: 'file', names: [dir] } }, 'ERR_TEAM_EXISTS');
+  validateMemberName(options.member);
+  const recipient = await publicLine(options.keyPath);
+  if (recipientKind(recipient) === 'x25519') throw new UsageError('a team is created with an SSH key (it signs the commits)', undefined, 'ERR_TEAM_KEY_TYPE');
+  try {
+    const repo = await init(dir, ctx.env, { branch: BRANCH, ...(options.remote ? { remote: options.remote } : {}) });
+    await recordKey(repo, options.member, options.keyPath);
+    const vault = new TeamVault(name, repo, { key: await readFile(options.keyPath, 'utf8'), signer: { name: options.member, keyPath: options.keyPath } });
+    const team = newTeam(name);
+    team.members[options.member] = { recipient, paths: [''] };
+    await vault.writeDocument(team);
+    await signedCommit(repo, `create team ${name} with ${options.member}`, { name: options.member, keyPath: options.keyPath });
+    if (options.remote) await push(repo);
+    return vault;
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function adoptMembership(repo: Repo, team: TeamDocument): Promise<void> {
+  const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
+  if (!keyPath) return;
+  const line = await publicLine(keyPath);
+  const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, line))?.[0];
+  if (member) await recordKey(repo, member, keyPath);
+}
+
+const recordKey = async (repo: Repo, member: string | undefined, keyPath: string) => {
+  await git(repo, ['config', 'keysmith.key', keyPath]);
+  if (member) await git(repo, ['config', 'keysmith.member', member]);
+};
+
+/**
+ * Clones a team vault and checks its whole history: every commit signed by a member of the list
+ * before it (the first by a member of its own). Returns the member name the key has, or null with
+ * the recipient line a member adds (`addMember`).
+ */
+export async function joinTeam(ctx: TeamContext, name: string, remote: string, keyPath: string): Promise<{ member: string | null; recipient: string }> {
+  const dir = teamDir(ctx.paths, name);
+  if (await exists(dir)) throw new UsageError(`a team vault named ${name} exists already (${dir})`, { detail: { kind: 'exists', what: 'file', names: [dir] } }, 'ERR_TEAM_EXISTS');
+  const recipient = await publicLine(keyPath);
+  try {
+    const repo = await clone(remote, dir, ctx.env);
+    const team = parseTeam(await show(repo, 'HEAD', TEAM_FILE), remote);
+    await verify(repo, 'HEAD', remote);
+    const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient))?.[0] ?? null;
+    await recordKey(repo, member ?? undefined, keyPath);
+    return { member, recipient };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Checks the commits of `range`, oldest first, against the member list before each: a commit not
+ * signed by a member, or changing what its signer may not, is refused (AuthError naming it).
+ */
+async function verify(repo: Repo, range: string, from: string): Promise<void> {
+  for (const commit of await commitsIn(repo, range)) {
+    const before = parseTeam(await show(repo, commit.parent ?? commit.id, TEAM_FILE), `commit ${commit.id.slice(0, 12)}`);
+    const signer = await commitSigner(repo, commit.id, allowedSigners(before));
+    const why = refusal(before, signer, commit.paths);
+    if (why) {
+      throw new AuthError(`refused commit ${commit.id.slice(0, 12)} from ${from}: ${why}; nothing of it was applied`, undefined, 'ERR_TEAM_UNVERIFIED');
+    }
+  }
+}
+
+/** Pulls (verified, rebased) and pushes. A conflict on a secret stops with both versions kept. */
+export async function syncTeam(ctx: TeamContext, name: string): Promise<{ received: number; sent: number }> {
+  const vault = await openTeam(ctx, name);
+  const { repo } = vault;
+  await fetch(repo);
+  const hasUpstream = (await git(repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim() !== '';
+  let received = 0;
+  if (hasUpstream) {
+    received = (await commitsIn(repo, `HEAD..${UPSTREAM}`)).length;
+    await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
+    const signer = vault.describe().writable ? vault.writer() : undefined;
+    const rebased = await rebaseOnto(repo, UPSTREAM, signer);
+    if (!rebased.ok) {
+      const names = rebased.conflicts.map((p) => `@${name}/${p.replace(/\.age$/, '')}`);
+      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged; keep one version and sync again`, undefined, 'ERR_TEAM_CONFLICT');
+    }
+    // Joined before being added: the clone learns its member name once the list has the key.
+    if (!signer) await adoptMembership(repo, await vault.document());
+  }
+  const sent = hasUpstream ? (await commitsIn(repo, `${UPSTREAM}..HEAD`)).length : 1;
+  if (sent > 0 && vault.describe().writable) await push(repo);
+  return { received, sent };
+}
+
+/** The member list, with what each reads and whether they can write. */
+export async function teamMembers(ctx: TeamContext, name: string) {
+  const team = await (await openTeam(ctx, name)).document();
+  return Object.entries(team.members)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([member, m]) => ({ name: member, recipient: m.recipient, paths: m.paths, writes: recipientKind(m.recipient) !== 'x25519' }));
+}
+
+/**
+ * Adds a member (an SSH public key line or an age1… recipient) reading `paths`, and re-encrypts
+ * every secret under them to the new set of readers, in one signed commit.
+ */
+export async function addMember(ctx: TeamContext, name: string, member: string, recipient: string, paths: string[] = ['']): Promise<{ reencrypted: string[] }> {
+  validateMemberName(member);
+  recipientKind(recipient);
+  const vault = await openTeam(ctx, name);
+  const signer = vault.writer();
+  const team = await vault.document();
+  if (team.members[member]) throw new UsageError(`${member} is a member of ${name} already`, { detail: { kind: 'exists', what: 'records', names: [member] } }, 'ERR_TEAM_MEMBER_EXISTS');
+  const clash = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient));
+  if (clash) throw new UsageError(`that key is ${clash[0]}'s already`, undefined, 'ERR_TEAM_MEMBER_EXISTS');
+  const next: TeamDocument = { ...team, members: { ...team.members, [member]: { recipient: recipient.trim(), paths: [...new Set(paths.map(normalizePath))] } } };
+  const reencrypted = await reseal(vault, next, (secret) => reads(next.members[member]!, secret));
+  await vault.writeDocument(next);
+  await signedCommit(vault.repo, `add ${member} to ${name}`, signer);
+  return { reencrypted };
+}
+
+/**
+ * Removes a member and re-encrypts every secret they could read without them, in one signed commit.
+ * Returns those secrets: the member saw their values, which only a rotation makes worthless.
+ */
+export async function removeMember(ctx: TeamContext, name: string, member: string): Promise<{ exposed: string[] }> {
+  const vault = await openTeam(ctx, name);
+  const signer = vault.writer();
+  const team = await vault.document();
+  const gone = team.members[member];
+  if (!gone) throw new NotFoundError(`${member} is not a member of ${name}`, undefined, 'ERR_TEAM_NO_MEMBER');
+  if (member === signer.name) throw new UsageError('a member cannot remove themselves; ask another member', undefined, 'ERR_TEAM_SELF');
+  const next: TeamDocument = { ...team, members: Object.fromEntries(Object.entries(team.members).filter(([n]) => n !== member)) };
+  const exposed = await reseal(vault, next, (secret) => reads(gone, secret));
+  await vault.writeDocument(next);
+  await signedCommit(vault.repo, `remove ${member} from ${name}`, signer);
+  return { exposed };
+}
+
+/** Re-encrypts the secrets `which` selects to their readers in `team`; every one must be readable by the signer. */
+async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean): Promise<string[]> {
+  const names = (await secretNames(vault.repo.dir)).filter(which);
+  for (const secret of names) {
+    const record = await vault.get(secret).catch((err: unknown) => {
+      if (err instanceof AuthError) throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: your key does not read it; a member who reads everything under the path must do this`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
+      throw err;
+    });
+    if (readersOf(team, secret).length === 0) throw new UsageError(`nobody would read @${vault.team}/${secret} any more`, undefined, 'ERR_TEAM_NO_READERS');
+    await vault.seal(team, secret, record);
+  }
+  return names;
+}
+
+/** Remote, last fetch, members, commits not yet pushed or pulled. */
+export async function teamStatus(ctx: TeamContext, name: string) {
+  const vault = await openTeam(ctx, name);
+  const { repo } = vault;
+  const remote = (await git(repo, ['remote', 'get-url', 'origin'], { allowFail: true })).trim() || null;
+  const fetched = await stat(join(repo.dir, '.git', 'FETCH_HEAD')).then((s) => s.mtime.toISOString(), () => null);
+  const hasUpstream = (await git(repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim() !== '';
+  const count = async (range: string) => (hasUpstream ? (await commitsIn(repo, range)).length : null);
+  return {
+    team: name,
+    dir: repo.dir,
+    remote,
+    lastSync: fetched,
+    members: Object.keys((await vault.document()).members).length,
+    you: vault.describe().writable ? vault.writer().name : null,
+    unpushed: await count(`${UPSTREAM}..HEAD`),
+    unpulled: await count(`HEAD..${UPSTREAM}`),
+  };
+}

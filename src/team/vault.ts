@@ -1,0 +1,129 @@
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { AuthError, NotFoundError, UsageError } from '../errors.js';
+import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../fs.js';
+import { ageDecrypt, ageEncrypt } from '../vault/age.js';
+import { matchesPrefix, validateName } from '../vault/names.js';
+import { info, parseRecord } from '../vault/record.js';
+import type { SecretInfo, SecretRecord, Vault, VaultDescription } from '../vault/types.js';
+import { signedCommit, type Repo } from './git.js';
+import { parseTeam, readersOf, RECIPIENTS_FILE, recipientFiles, serializeTeam, TEAM_FILE, type TeamDocument } from './team.js';
+
+/** Who is using the team vault: the private key that decrypts, and for a writer their name and key file (git signs with it). */
+export interface TeamIdentity {
+  /** The OpenSSH private key text (or an AGE-SECRET-KEY-1…): the member's, which decrypts. */
+  key: string;
+  /** A writer: their member name and the private key file git signs commits with. Absent: read-only (CI). */
+  signer?: { name: string; keyPath: string };
+}
+
+const fileOf = (dir: string, name: string) => join(dir, `${name}.age`);
+
+/**
+ * A Vault over a team's git working tree: one age file per secret, encrypted to the members who read
+ * its path; every change one signed commit (sync pushes it). Reads need no network.
+ */
+export class TeamVault implements Vault {
+  constructor(
+    readonly team: string,
+    readonly repo: Repo,
+    private readonly identity: TeamIdentity,
+  ) {}
+
+  async get(name: string): Promise<SecretRecord> {
+    validateName(name);
+    const bytes = await readIfExists(fileOf(this.repo.dir, name));
+    if (!bytes) throw new NotFoundError(`no secret named @${this.team}/${name}`, undefined, 'ERR_VAULT_NOT_FOUND');
+    return this.open(name, bytes);
+  }
+
+  async set(name: string, record: SecretRecord): Promise<void> {
+    await this.setMany([[name, record]]);
+  }
+
+  async setMany(entries: Array<[string, SecretRecord]>): Promise<void> {
+    const signer = this.writer();
+    const team = await this.document();
+    for (const [name, record] of entries) {
+      validateName(name);
+      if (!readersOf(team, name).some(([member]) => member === signer.name)) {
+        throw new UsageError(`@${this.team}/${name} is outside the paths ${signer.name} reads; a member who reads it can set it`, undefined, 'ERR_TEAM_OUTSIDE_PATHS');
+      }
+      await this.seal(team, name, record);
+    }
+    await signedCommit(this.repo, entries.length === 1 ? `set ${entries[0]![0]}` : `set ${entries.length} secrets`, signer);
+  }
+
+  async delete(name: string): Promise<boolean> {
+    validateName(name);
+    const signer = this.writer();
+    const path = fileOf(this.repo.dir, name);
+    if (!(await readIfExists(path))) return false;
+    await rm(path);
+    await signedCommit(this.repo, `remove ${name}`, signer);
+    return true;
+  }
+
+  /** Names and dates of the secrets this identity reads, sorted; a secret it cannot read is listed as kind `unreadable`. */
+  async list(prefix?: string): Promise<SecretInfo[]> {
+    const out: SecretInfo[] = [];
+    for (const name of await secretNames(this.repo.dir)) {
+      if (!matchesPrefix(name, prefix)) continue;
+      try {
+        out.push(info(name, await this.open(name, (await readIfExists(fileOf(this.repo.dir, name)))!)));
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        out.push({ name, kind: 'unreadable', created: '', updated: '' });
+      }
+    }
+    return out;
+  }
+
+  describe(): VaultDescription {
+    return { backend: 'team', location: this.repo.dir, writable: this.identity.signer !== undefined };
+  }
+
+  /** The member list of the working tree. */
+  async document(): Promise<TeamDocument> {
+    return parseTeam(await readIfExists(join(this.repo.dir, TEAM_FILE)), this.repo.dir);
+  }
+
+  /** Writes the member list and the `.age-recipients` files it implies (not committed). */
+  async writeDocument(team: TeamDocument): Promise<void> {
+    await writeFileAtomic(join(this.repo.dir, TEAM_FILE), serializeTeam(team), { overwrite: true, mode: 0o644 });
+    for (const [folder, text] of recipientFiles(team)) {
+      await ensurePrivateDir(join(this.repo.dir, folder));
+      await writeFileAtomic(join(this.repo.dir, folder, RECIPIENTS_FILE), text, { overwrite: true, mode: 0o644 });
+    }
+  }
+
+  /** Encrypts a record to the members who read its name and writes its file (not committed). */
+  async seal(team: TeamDocument, name: string, record: SecretRecord): Promise<void> {
+    const recipients = readersOf(team, name).map(([, m]) => m.recipient);
+    const path = fileOf(this.repo.dir, name);
+    await ensurePrivateDir(dirname(path));
+    await writeFileAtomic(path, await ageEncrypt(Buffer.from(JSON.stringify(record)), { recipients }), { overwrite: true, mode: 0o644 });
+  }
+
+  async open(name: string, bytes: Uint8Array): Promise<SecretRecord> {
+    const plain = await ageDecrypt(bytes, { identities: [this.identity.key] }, `@${this.team}/${name}`);
+    return parseRecord(JSON.parse(Buffer.from(plain).toString('utf8')), `@${this.team}/${name}`);
+  }
+
+  writer(): { name: string; keyPath: string } {
+    if (!this.identity.signer) {
+      throw new UsageError(`the team vault ${this.team} is read-only here (no member key to sign with)`, { detail: { kind: 'read-only-vault', backend: 'team' } }, 'ERR_TEAM_READ_ONLY');
+    }
+    return this.identity.signer;
+  }
+}
+
+/** The secret names in a working tree: every `*.age` file outside `.git`, without the extension. */
+export async function secretNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.age'))
+    .map((e) => relative(dir, join(e.parentPath, e.name)).slice(0, -'.age'.length))
+    .filter((name) => !name.startsWith('.git/') && !name.split('/').some((part) => part.startsWith('.')))
+    .sort();
+}

@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { baseEnv, runMain, tempHome } from '../helpers/cli.js';
+import { describeWith } from '../helpers/system.js';
+
+/**
+ * Issue 13: a team vault shared through a bare git remote (file://) by two people with their own
+ * HOMEs and SSH keys, and a CI identity; real git, real age, real ssh-keygen.
+ */
+describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)', () => {
+  const { home: root, cleanup } = tempHome();
+  afterAll(cleanup);
+  const remote = join(root, 'remote.git');
+  const people = ['alice', 'bob', 'carol', 'mallory', 'ci'] as const;
+  type Person = (typeof people)[number];
+  const env = {} as Record<Person, NodeJS.ProcessEnv>;
+  const key = (p: Person) => join(root, p, '.ssh', 'id_ed25519');
+  const pub = (p: Person) => readFileSync(`${key(p)}.pub`, 'utf8').trim();
+  const ks = (p: Person, args: string[], input?: string) => runMain(args, env[p], input === undefined ? {} : { input });
+  const ok = async (p: Person, args: string[], input?: string) => {
+    const r = await ks(p, args, input);
+    expect(r.code, `${p}: keysmith ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
+  const teamDir = (p: Person) => join(root, p, 'ks', 'teams', 'acme');
+  const gitIn = (dir: string, args: string[], p: Person = 'mallory') => execFileSync('git', ['-C', dir, ...args], { env: env[p], encoding: 'utf8' });
+
+  beforeAll(() => {
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+    for (const p of people) {
+      mkdirSync(join(root, p, '.ssh'), { recursive: true, mode: 0o700 });
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${p}@test`, '-f', key(p)]);
+      env[p] = baseEnv({
+        HOME: join(root, p),
+        KEYSMITH_HOME: join(root, p, 'ks'),
+        KEYSMITH_VAULT: 'file',
+        KEYSMITH_AGE_IDENTITY: execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!,
+        GIT_CONFIG_GLOBAL: join(root, p, '.gitconfig'),
+        GIT_AUTHOR_NAME: p,
+        GIT_AUTHOR_EMAIL: `${p}@test`,
+        GIT_COMMITTER_NAME: p,
+        GIT_COMMITTER_EMAIL: `${p}@test`,
+        SSH_AUTH_SOCK: undefined,
+      });
+    }
+  });
+
+  it('alice creates the team; bob joins and is told his recipient line; alice adds him; bob reads what alice set', async () => {
+    await ok('alice', ['team', 'create', 'acme', '--remote', `file://${remote}`, '--as', 'alice']);
+    const joined = await ok('bob', ['team', 'join', 'acme', `file://${remote}`]);
+    expect(joined.stdout.trim()).toBe(pub('bob'));
+    expect(joined.stderr).toContain('keysmith team add acme NAME');
+    await ok('alice', ['team', 'add', 'acme', 'bob', pub('bob')]);
+    await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'hunter2-team');
+    await ok('alice', ['team', 'sync', 'acme']);
+    await ok('bob', ['team', 'sync', 'acme']);
+    expect((await ok('bob', ['secret', 'get', '@acme/db/password'])).stdout).toBe('hunter2-team');
+    const members = JSON.parse((await ok('bob', ['--json', 'team', 'members', 'acme'])).stdout) as Array<{ name: string; writes: boolean }>;
+    expect(members.map((m) => [m.name, m.writes])).toEqual([['alice', true], ['bob', true]]);
+  });
+
+  it('the age tool decrypts a team secret with a member\'s SSH key; the layout is plain files', () => {
+    const plain = execFileSync('age', ['-d', '-i', key('bob'), join(teamDir('bob'), 'db', 'password.age')], { encoding: 'utf8' });
+    expect(JSON.parse(plain)).toMatchObject({ value: 'hunter2-team' });
+    expect(readFileSync(join(teamDir('bob'), '.age-recipients'), 'utf8')).toContain(pub('bob').split(' ').slice(0, 2).join(' '));
+  });
+
+  it('bob writes too; a file written by hand with age -R .age-recipients is read by keysmith', async () => {
+    await ok('bob', ['secret', 'set', '@acme/api/token', '-'], 'tok-from-bob');
+    await ok('bob', ['team', 'sync', 'acme']);
+    await ok('alice', ['team', 'sync', 'acme']);
+    expect((await ok('alice', ['secret', 'get', '@acme/api/token'])).stdout).toBe('tok-from-bob');
+    const record = JSON.stringify({ kind: 'password', value: 'by-hand', fields: {}, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z' });
+    execFileSync('age', ['-R', join(teamDir('alice'), '.age-recipients'), '-o', join(teamDir('alice'), 'hand.age')], { input: record });
+    expect((await ok('alice', ['secret', 'get', '@acme/hand'])).stdout).toBe('by-hand');
+    execFileSync('rm', [join(teamDir('alice'), 'hand.age')]);
+  });
+
+  it('ks:// references and exec work on team secrets', async () => {
+    const r = await ok('alice', ['exec', '--env', 'PW=ks://@acme/db/password', '--', '/bin/sh', '-c', 'printf "%s" "${#PW}"']);
+    expect(r.stdout).toBe(String('hunter2-team'.length));
+  });
+
+  it('a commit by a non-member, pushed straight with git, is refused on sync: exit 4, naming it, nothing applied', async () => {
+    const clone = join(root, 'mallory', 'clone');
+    execFileSync('git', ['clone', '-q', `file://${remote}`, clone], { env: env.mallory });
+    execFileSync('age', ['-r', execFileSync('age-keygen', ['-y'], { input: env.mallory.KEYSMITH_AGE_IDENTITY, encoding: 'utf8' }).trim(), '-R', `${key('mallory')}.pub`, '-o', join(clone, 'db', 'password.age')], { input: '{"kind":"password","value":"planted","fields":{}}' });
+    gitIn(clone, ['commit', '-qam', 'rotate db password']);
+    gitIn(clone, ['push', '-q', 'origin', 'main']);
+    const before = readFileSync(join(teamDir('bob'), 'db', 'password.age'));
+    const head = gitIn(teamDir('bob'), ['rev-parse', 'HEAD'], 'bob');
+    const refused = await ks('bob', ['team', 'sync', 'acme']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/refused commit [0-9a-f]{12}.*not signed by a member/);
+    expect(readFileSync(join(teamDir('bob'), 'db', 'password.age')).equals(before)).toBe(true);
+    expect(gitIn(teamDir('bob'), ['rev-parse', 'HEAD'], 'bob')).toBe(head);
+    expect((await ok('bob', ['secret', 'get', '@acme/db/password'])).stdout).toBe('hunter2-team');
+    // The remote is put back for the tests that follow.
+    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', head.trim()]);
+  });
+
+  it('CI reads with its own key from a checkout (KEYSMITH_TEAM_DIR, KEYSMITH_TEAM_KEY), and cannot write', async () => {
+    await ok('alice', ['team', 'add', 'acme', 'ci', pub('ci'), '--path', 'db/']);
+    await ok('alice', ['team', 'sync', 'acme']);
+    const checkout = join(root, 'ci', 'checkout');
+    execFileSync('git', ['clone', '-q', `file://${remote}`, checkout], { env: env.ci });
+    const ci = { ...env.ci, KEYSMITH_TEAM_DIR: checkout, KEYSMITH_TEAM_KEY: readFileSync(key('ci'), 'utf8') };
+    const got = await runMain(['secret', 'get', '@acme/db/password'], ci);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toBe('hunter2-team');
+    expect((await runMain(['secret', 'get', '@acme/api/token'], ci)).code).toBe(4); // outside its paths
+    expect((await runMain(['secret', 'set', '@acme/db/password', '-'], ci, { input: 'x' })).code).toBe(2);
+  });
+
+  it('removing bob re-encrypts without him and lists what he saw; his key opens nothing written after; his later commits are refused', async () => {
+    const removed = await ok('alice', ['team', 'remove', 'acme', 'bob']);
+    expect(removed.stdout.trim().split('\n').sort()).toEqual(['@acme/api/token', '@acme/db/password']);
+    await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'after-bob');
+    await ok('alice', ['team', 'sync', 'acme']);
+    for (const secret of ['db/password.age', 'api/token.age']) {
+      expect(() => execFileSync('age', ['-d', '-i', key('bob'), join(teamDir('alice'), secret)], { stdio: 'pipe' })).toThrow();
+    }
+    // bob, on his clone from before, signs a change and pushes it (the remote checks nothing) …
+    await ok('bob', ['secret', 'set', '@acme/evil', '-'], 'planted-by-bob');
+    await ok('bob', ['team', 'sync', 'acme']);
+    // … and alice refuses it: bob is not a member of the list before that commit.
+    const head = gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim();
+    const refused = await ks('alice', ['team', 'sync', 'acme']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain('not signed by a member');
+    expect(gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim()).toBe(head);
+    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', head]);
+  });
+
+  it('concurrent edits of different secrets both survive; of the same secret, sync stops naming it', async () => {
+    const joined = await ok('carol', ['team', 'join', 'acme', `file://${remote}`]);
+    expect(joined.stdout.trim()).toBe(pub('carol'));
+    await ok('alice', ['team', 'add', 'acme', 'carol', pub('carol')]);
+    await ok('alice', ['team', 'sync', 'acme']);
+    await ok('carol', ['team', 'sync', 'acme']); // carol is a member now: her clone learns it
+    await ok('alice', ['secret', 'set', '@acme/one', '-'], 'from-alice');
+    await ok('carol', ['secret', 'set', '@acme/two', '-'], 'from-carol');
+    await ok('alice', ['team', 'sync', 'acme']);
+    await ok('carol', ['team', 'sync', 'acme']);
+    await ok('alice', ['team', 'sync', 'acme']);
+    expect((await ok('alice', ['secret', 'get', '@acme/two'])).stdout).toBe('from-carol');
+    expect((await ok('carol', ['secret', 'get', '@acme/one'])).stdout).toBe('from-alice');
+    await ok('alice', ['secret', 'set', '@acme/one', '-'], 'alice-again');
+    await ok('carol', ['secret', 'set', '@acme/one', '-'], 'carol-again');
+    await ok('alice', ['team', 'sync', 'acme']);
+    const conflict = await ks('carol', ['team', 'sync', 'acme']);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('@acme/one');
+    expect((await ok('carol', ['secret', 'get', '@acme/one'])).stdout).toBe('carol-again');
+  });
+
+  it('git log -p of the whole history holds no secret value', () => {
+    const log = gitIn(teamDir('alice'), ['log', '-p', '--all'], 'alice');
+    expect(log).toContain('db/password.age');
+    for (const value of ['hunter2-team', 'tok-from-bob', 'after-bob', 'from-alice', 'from-carol', 'alice-again', 'planted-by-bob']) expect(log).not.toContain(value);
+  });
+
+  it('bad input: an unknown team, a recipient that is not a key, an unsupported key type, an unreachable remote', async () => {
+    expect((await ks('alice', ['secret', 'get', '@nope/x'])).code).toBe(3);
+    const notKey = await ks('alice', ['team', 'add', 'acme', 'dave', 'hello world']);
+    expect(notKey.code).toBe(2);
+    const ecdsa = join(root, 'ecdsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', ecdsa]);
+    const unsupported = await ks('alice', ['team', 'add', 'acme', 'dave', readFileSync(`${ecdsa}.pub`, 'utf8')]);
+    expect(unsupported.code).toBe(2);
+    expect(unsupported.stderr).toMatch(/ecdsa/i);
+    const unreachable = await ks('alice', ['team', 'join', 'other', 'file:///nonexistent/remote.git']);
+    expect(unreachable.code).toBe(5);
+    expect(unreachable.stderr.trim().split('\n')[0]).toMatch(/^keysmith: /);
+  });
+});
