@@ -63,7 +63,9 @@ export type ErrorDetail =
   /** OAuth: a client credentials provider has no login; accessToken fetches its tokens. */
   | { kind: 'no-login'; provider: string }
   /** exec: a value an environment variable cannot carry exactly (a NUL byte, not UTF-8, too large): pass it in `files`. */
-  | { kind: 'env-value'; variable: string };
+  | { kind: 'env-value'; variable: string }
+  /** Team vault: your unpushed changes and upstream both changed `secrets`; read theirs (theirSecret), then resolveTeam. */
+  | { kind: 'team-conflict'; team: string; secrets: string[] };
 
 /**
  * OAuth: a redirect URI that `clientId` may need registered at the provider: the one a login used

@@ -55,7 +55,7 @@ export function cliMessage(err: KeysmithError): { message: string; hint: string 
     case 'keychain':
       return { message, hint: KEYCHAIN_HINTS[d.problem]() };
     case 'read-only-vault':
-      return { message, hint: 'choose a writable vault with --vault file or --vault keychain' };
+      return { message, hint: d.backend === 'team' ? 'a member writes with their own key: keysmith team join, then a member adds you' : 'choose a writable vault with --vault file or --vault keychain' };
     case 'session':
       return { message, hint: d.problem === 'malformed' ? 'set it from `keysmith vault unlock`' : 'run `keysmith vault unlock` again' };
     case 'no-identity':
@@ -76,6 +76,8 @@ export function cliMessage(err: KeysmithError): { message: string; hint: string 
       return { message, hint: 'log in without --device' };
     case 'no-login':
       return { message: `${message}; keysmith oauth token ${d.provider} fetches a token`, hint: undefined };
+    case 'team-conflict':
+      return { message, hint: `read theirs with keysmith secret get @${d.team}/${d.secrets[0]} --theirs, then keysmith team resolve ${d.team} --keep mine|theirs` };
     case 'env-value':
       return { message, hint: `pass it as a file instead: --env-path ${d.variable}=… gives the command the path of a private (0600) file holding it` };
   }

@@ -124,21 +124,21 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
   const vault = await openTeam(ctx, name);
   const { repo } = vault;
   await fetch(repo);
-  const hasUpstream = (await git(repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim() !== '';
+  const upstream = await hasUpstream(repo);
   let received = 0;
-  if (hasUpstream) {
+  if (upstream) {
     received = (await commitsIn(repo, `HEAD..${UPSTREAM}`)).length;
     await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
     const signer = vault.describe().writable ? vault.writer() : undefined;
     const rebased = await rebaseOnto(repo, UPSTREAM, signer);
     if (!rebased.ok) {
       const names = rebased.conflicts.map((p) => `@${name}/${p.replace(/\.age$/, '')}`);
-      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged; keep one version and sync again`, undefined, 'ERR_TEAM_CONFLICT');
+      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs with secret get --theirs, then resolve keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets: rebased.conflicts.map((p) => p.replace(/\.age$/, '')) } }, 'ERR_TEAM_CONFLICT');
     }
     // Joined before being added: the clone learns its member name once the list has the key.
     if (!signer) await adoptMembership(repo, await vault.document());
   }
-  const sent = hasUpstream ? (await commitsIn(repo, `${UPSTREAM}..HEAD`)).length : 1;
+  const sent = upstream ? (await commitsIn(repo, `${UPSTREAM}..HEAD`)).length : 1;
   if (sent > 0 && vault.describe().writable) await push(repo);
   return { received, sent };
 }
@@ -175,7 +175,7 @@ export async function addMember(ctx: TeamContext, name: string, member: string, 
  * Removes a member and re-encrypts every secret they could read without them, in one signed commit.
  * Returns those secrets: the member saw their values, which only a rotation makes worthless.
  */
-export async function removeMember(ctx: TeamContext, name: string, member: string): Promise<{ exposed: string[] }> {
+export async function removeMember(ctx: TeamContext, name: string, member: string, options: { rotate?: boolean; now?: Date } = {}): Promise<{ exposed: string[]; rotated: string[] }> {
   const vault = await openTeam(ctx, name);
   const signer = vault.writer();
   const team = await vault.document();
@@ -184,9 +184,19 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
   if (member === signer.name) throw new UsageError('a member cannot remove themselves; ask another member', undefined, 'ERR_TEAM_SELF');
   const next: TeamDocument = { ...team, members: Object.fromEntries(Object.entries(team.members).filter(([n]) => n !== member)) };
   const exposed = await reseal(vault, next, (secret) => reads(gone, secret));
+  // They saw the values: with `rotate`, the ones keysmith generated get new ones, made alike.
+  const rotated: string[] = [];
+  for (const secret of options.rotate ? exposed : []) {
+    const record = await vault.get(secret);
+    const how = record.meta?.generated as { length?: unknown; charset?: unknown } | undefined;
+    if (typeof how?.length !== 'number' || typeof how.charset !== 'string') continue;
+    const { generatePassword } = await import('../vault/generate.js');
+    await vault.seal(next, secret, { ...record, value: generatePassword(how.length, how.charset), updated: (options.now ?? new Date()).toISOString() });
+    rotated.push(secret);
+  }
   await vault.writeDocument(next);
-  await signedCommit(vault.repo, `remove ${member} from ${name}`, signer);
-  return { exposed };
+  await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer);
+  return { exposed, rotated };
 }
 
 /** Re-encrypts the secrets `which` selects to their readers in `team`; every one must be readable by the signer. */
@@ -209,8 +219,8 @@ export async function teamStatus(ctx: TeamContext, name: string) {
   const { repo } = vault;
   const remote = (await git(repo, ['remote', 'get-url', 'origin'], { allowFail: true })).trim() || null;
   const fetched = await stat(join(repo.dir, '.git', 'FETCH_HEAD')).then((s) => s.mtime.toISOString(), () => null);
-  const hasUpstream = (await git(repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim() !== '';
-  const count = async (range: string) => (hasUpstream ? (await commitsIn(repo, range)).length : null);
+  const upstream = await hasUpstream(repo);
+  const count = async (range: string) => (upstream ? (await commitsIn(repo, range)).length : null);
   return {
     team: name,
     dir: repo.dir,
@@ -220,5 +230,59 @@ export async function teamStatus(ctx: TeamContext, name: string) {
     you: vault.describe().writable ? vault.writer().name : null,
     unpushed: await count(`${UPSTREAM}..HEAD`),
     unpulled: await count(`HEAD..${UPSTREAM}`),
+    conflicts: await teamConflicts(ctx, name),
   };
+}
+
+/** The secrets changed both in your unpushed commits and upstream since they parted: what `syncTeam` stops on. */
+export async function teamConflicts(ctx: TeamContext, name: string): Promise<string[]> {
+  const { repo } = await openTeam(ctx, name);
+  if (!(await hasUpstream(repo))) return [];
+  const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM])).trim();
+  const changed = async (range: string) => new Set((await commitsIn(repo, range)).flatMap((c) => c.paths));
+  const [mine, theirs] = await Promise.all([changed(`${base}..HEAD`), changed(`${base}..${UPSTREAM}`)]);
+  return [...mine].filter((p) => theirs.has(p) && p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).sort();
+}
+
+const hasUpstream = async (repo: Repo) => (await git(repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim() !== '';
+
+/** The other side's version of a secret, as last fetched (`secret get @team/x --theirs`). */
+export async function theirSecret(ctx: TeamContext, name: string, secret: string) {
+  const vault = await openTeam(ctx, name);
+  const bytes = (await hasUpstream(vault.repo)) ? await show(vault.repo, UPSTREAM, `${secret}.age`) : null;
+  if (!bytes) throw new NotFoundError(`no secret named @${name}/${secret} upstream (${UPSTREAM})`, undefined, 'ERR_VAULT_NOT_FOUND');
+  return vault.open(secret, bytes);
+}
+
+/**
+ * Ends a conflict: your unpushed changes become one commit on top of upstream, re-encrypted to its
+ * member list, with the conflicting secrets as you `keep` them (`mine` or `theirs`). Upstream is
+ * checked again first.
+ */
+export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' | 'theirs'): Promise<{ resolved: string[] }> {
+  const vault = await openTeam(ctx, name);
+  const { repo } = vault;
+  const signer = vault.writer();
+  const conflicts = await teamConflicts(ctx, name);
+  if (conflicts.length === 0) throw new UsageError(`${name} has no conflict to resolve; sync it`, undefined, 'ERR_TEAM_NO_CONFLICT');
+  await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
+  const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM])).trim();
+  const mine = [...new Set((await commitsIn(repo, `${base}..HEAD`)).flatMap((c) => c.paths))];
+  if (mine.includes(TEAM_FILE)) throw new UsageError('the member list changed on both sides: keep theirs, then make your member change again', undefined, 'ERR_TEAM_CONFLICT');
+  // Your versions, decrypted now: re-sealed below to upstream's members.
+  const kept = new Map<string, import('../vault/types.js').SecretRecord | null>();
+  for (const path of mine.filter((p) => p.endsWith('.age'))) {
+    const secret = path.slice(0, -'.age'.length);
+    if (keep === 'theirs' && conflicts.includes(secret)) continue;
+    const bytes = await show(repo, 'HEAD', path);
+    kept.set(secret, bytes ? await vault.open(secret, bytes) : null);
+  }
+  await git(repo, ['reset', '--hard', '--quiet', UPSTREAM]);
+  const team = await vault.document();
+  for (const [secret, record] of kept) {
+    if (record) await vault.seal(team, secret, record);
+    else await rm(join(repo.dir, `${secret}.age`), { force: true });
+  }
+  await signedCommit(repo, `resolve ${conflicts.join(', ')}: keep ${keep}`, signer);
+  return { resolved: conflicts };
 }

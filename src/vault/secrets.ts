@@ -20,11 +20,12 @@ export async function putSecret(
   vault: Vault,
   name: string,
   value: Uint8Array | string,
-  options: { kind: string; fields?: Record<string, string>; now: Date },
+  options: { kind: string; fields?: Record<string, string>; now: Date; meta?: Record<string, unknown> },
 ): Promise<{ created: boolean }> {
   const previous = await findSecret(vault, name);
   const record = newRecord(value, options.kind, options.now, options.fields);
   if (previous) record.created = previous.created;
+  if (options.meta) record.meta = options.meta;
   await vault.set(name, record);
   return { created: !previous };
 }

@@ -153,7 +153,33 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     const conflict = await ks('carol', ['team', 'sync', 'acme']);
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toContain('@acme/one');
+    expect(conflict.stderr).toContain('team resolve acme --keep mine|theirs');
+    // Both versions stay readable; status names the conflict; resolve ends it.
     expect((await ok('carol', ['secret', 'get', '@acme/one'])).stdout).toBe('carol-again');
+    expect((await ok('carol', ['secret', 'get', '@acme/one', '--theirs'])).stdout).toBe('alice-again');
+    expect(JSON.parse((await ok('carol', ['--json', 'team', 'status', 'acme'])).stdout)).toMatchObject({ conflicts: ['one'], unpushed: 1, unpulled: 1 });
+    await ok('carol', ['secret', 'set', '@acme/three', '-'], 'carol-three');
+    await ok('carol', ['team', 'resolve', 'acme', '--keep', 'theirs']);
+    await ok('carol', ['team', 'sync', 'acme']);
+    await ok('alice', ['team', 'sync', 'acme']);
+    for (const p of ['alice', 'carol'] as const) {
+      expect((await ok(p, ['secret', 'get', '@acme/one'])).stdout).toBe('alice-again');
+      expect((await ok(p, ['secret', 'get', '@acme/three'])).stdout).toBe('carol-three');
+    }
+    expect(JSON.parse((await ok('carol', ['--json', 'team', 'status', 'acme'])).stdout)).toMatchObject({ conflicts: [], unpushed: 0, unpulled: 0 });
+  });
+
+  it('remove --rotate gives the generated secrets the member saw new values, alike; others are listed only', async () => {
+    await ok('alice', ['secret', 'generate', '@acme/gen/pw', '--length', '24', '--charset', 'hex']);
+    const before = (await ok('alice', ['secret', 'get', '@acme/gen/pw'])).stdout;
+    const removed = JSON.parse((await ok('alice', ['--json', 'team', 'remove', 'acme', 'carol', '--rotate'])).stdout) as { exposed: string[]; rotated: string[] };
+    expect(removed.rotated).toEqual(['@acme/gen/pw']);
+    expect(removed.exposed).toEqual(expect.arrayContaining(['@acme/gen/pw', '@acme/one', '@acme/db/password']));
+    const after = (await ok('alice', ['secret', 'get', '@acme/gen/pw'])).stdout;
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/^[0-9a-f]{24}$/);
+    expect((await ok('alice', ['secret', 'get', '@acme/one'])).stdout).toBe('alice-again');
+    await ok('alice', ['team', 'sync', 'acme']);
   });
 
   it('git log -p of the whole history holds no secret value', () => {

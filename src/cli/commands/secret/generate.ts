@@ -32,7 +32,8 @@ Examples:
       if (!flags.force && (await findSecret(vault, name))) {
         throw new UsageError(`${name} already exists; pass --force to replace it`, undefined, 'ERR_VAULT_EXISTS');
       }
-      await putSecret(vault, name, value, { kind: 'password', now: ctx.now() });
+      // How it was made, so a rotation (team remove --rotate) can make another like it.
+      await putSecret(vault, name, value, { kind: 'password', now: ctx.now(), meta: { generated: { length, charset: flags.charset } } });
       if (ctx.flags.json) await ctx.json({ name, kind: 'password', length, charset: flags.charset, bits: entropyBits(length, flags.charset), ...(flags.print ? { value } : {}) });
       else if (flags.print) await ctx.out(ctx.io.isTTY.stdout ? `${value}\n` : value);
       await ctx.status(`generated ${name} (${length} ${flags.charset} characters, ${entropyBits(length, flags.charset)} bits) in the ${backend} vault`);

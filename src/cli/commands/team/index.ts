@@ -8,9 +8,10 @@ export const team: Entry = {
     { term: 'create [options] <team>', summary: 'create a team vault with you as its first member', load: () => import('./create.js') },
     { term: 'join [options] <team> <remote>', summary: 'clone a team vault, checking every commit; prints your recipient line', load: () => import('./join.js') },
     { term: 'add [options] <team> <member> <recipient>', summary: 'add a member and re-encrypt what they read', load: () => import('./add.js') },
-    { term: 'remove <team> <member>', summary: 'remove a member, re-encrypt without them and list what they saw', load: () => import('./remove.js') },
+    { term: 'remove [options] <team> <member>', summary: 'remove a member, re-encrypt without them and list what they saw', load: () => import('./remove.js') },
     { term: 'members <team>', summary: 'list the members, what they read and whether they write', load: () => import('./members.js') },
     { term: 'sync <team>', summary: 'pull (each commit checked), rebase and push', load: () => import('./sync.js') },
+    { term: 'resolve [options] <team>', summary: 'end a sync conflict, keeping mine or theirs', load: () => import('./resolve.js') },
     { term: 'status <team>', summary: 'remote, last sync, members, changes not yet pushed or pulled', load: () => import('./status.js') },
   ],
 };

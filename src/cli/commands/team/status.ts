@@ -7,11 +7,11 @@ export default function statusCommand(command: Command, contextFor: ContextFor):
     .argument('<team>', 'team name')
     .addHelpText('after', `
 Example:
-  $ keysmith team status acme --json   # {team, dir, remote, lastSync, members, you, unpushed, unpulled}`)
+  $ keysmith team status acme --json   # {team, dir, remote, lastSync, members, you, unpushed, unpulled, conflicts}`)
     .action(async (team: string, _flags: unknown, command: Command) => {
       const ctx = contextFor(command);
       const status = await teamStatus(ctx.vaultOptions(), team);
       if (ctx.flags.json) return ctx.json(status);
-      await ctx.out(Object.entries(status).map(([k, v]) => `${`${k}:`.padEnd(10)}${v ?? '-'}\n`).join(''));
+      await ctx.out(Object.entries(status).map(([k, v]) => `${`${k}:`.padEnd(10)}${Array.isArray(v) ? v.join(' ') || '-' : (v ?? '-')}\n`).join(''));
     });
 }
