@@ -18,8 +18,11 @@ export interface Repo { dir: string; env: NodeJS.ProcessEnv }
 /** A member who commits: author and committer `name <name@keysmith>`, signed with the SSH private key at `keyPath`. */
 export interface Signer { name: string; keyPath: string }
 
-/** A commit of a range, with its first parent (null for a root commit) and the paths it changes against it. */
-export interface CommitInfo { id: string; parent: string | null; paths: string[] }
+/**
+ * A commit of a range, with its first parent (null for a root commit), the paths it changes against
+ * it, and those of them it makes something other than a regular file (a symlink, a submodule).
+ */
+export interface CommitInfo { id: string; parent: string | null; paths: string[]; nonFiles: string[] }
 
 /** Settings where the user's git config must not decide, passed as `-c` to every command. */
 const PINNED = [
@@ -201,18 +204,25 @@ export async function commitSigner(repo: Repo, commit: string, allowedSigners: s
 }
 
 /** The commits of `range` (`HEAD..origin/main`), parents before children. */
-export async function commitsIn(repo: Repo, range: string): Promise<CommitInfo[]> {
+export async function commitsIn(repo: Repo, range: string, paths: string[] = []): Promise<CommitInfo[]> {
   // --raw -z: each commit is `id parent…`, then for each path a `:modes ids status` field and the path.
-  // Merges are compared with their first parent, root commits with the empty tree.
-  const out = await git(repo, ['log', '--topo-order', '--reverse', '--format=%H %P', '--raw', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent', '-z', '--end-of-options', range, '--']);
+  // Merges are compared with their first parent, root commits with the empty tree. Limited to
+  // `paths`: every commit that touches them (--full-history: none simplified away).
+  const limit = paths.length ? ['--full-history'] : [];
+  const out = await git(repo, ['log', ...limit, '--topo-order', '--reverse', '--format=%H %P', '--raw', '--no-abbrev', '--no-renames', '--root', '--diff-merges=first-parent', '-z', '--end-of-options', range, '--', ...paths]);
   const fields = out.split('\0');
   const commits: CommitInfo[] = [];
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!.replace(/^\n/, '');
-    if (field.startsWith(':')) commits.at(-1)!.paths.push(fields[++i]!);
-    else if (field) {
+    if (field.startsWith(':')) {
+      const path = fields[++i]!;
+      const commit = commits.at(-1)!;
+      commit.paths.push(path);
+      const mode = field.slice(1).split(' ')[1];
+      if (mode !== '100644' && mode !== '100755' && mode !== '000000') commit.nonFiles.push(path);
+    } else if (field) {
       const [id, parent] = field.split(' ');
-      commits.push({ id: id!, parent: parent || null, paths: [] });
+      commits.push({ id: id!, parent: parent || null, paths: [], nonFiles: [] });
     }
   }
   return commits;

@@ -4,8 +4,9 @@ import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js'
 import { exists } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
-import { clone, commitSigner, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
-import { allowedSigners, newTeam, normalizePath, parseTeam, readersOf, reads, refusal, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
+import { checkUpstream, markChecked, UPSTREAM, verify } from './check.js';
+import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
+import { newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
 import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
 
 /** What team functions need from their caller. */
@@ -15,7 +16,6 @@ export interface TeamContext {
 }
 
 const BRANCH = 'main';
-const UPSTREAM = `origin/${BRANCH}`;
 /** Where keysmith keeps a team's clone: `<data>/teams/<name>`. */
 export const teamDir = (paths: KeysmithPaths, name: string) => join(paths.data, 'teams', validateTeamName(name));
 
@@ -37,7 +37,7 @@ export async function openTeam(ctx: TeamContext, name: string): Promise<TeamVaul
     throw new NotFoundError(`no team vault named ${name} here (${dir})`, { hint: 'create it or join it (createTeam, joinTeam)' }, 'ERR_TEAM_NOT_FOUND');
   }
   const repo: Repo = { dir, env: ctx.env };
-  if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) return new TeamVault(name, repo, { key: ciKey });
+  if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) return new TeamVault(name, repo, { key: ciKey }, true);
   const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
   const member = (await git(repo, ['config', '--get', 'keysmith.member'], { allowFail: true })).trim();
   if (!keyPath) throw new UsageError(`the team vault ${name} has no key of yours recorded; join it again with your key`, undefined, 'ERR_TEAM_NO_KEY');
@@ -60,7 +60,7 @@ export async function createTeam(ctx: TeamContext, name: string, options: { memb
     const team = newTeam(name);
     team.members[options.member] = { recipient, paths: [''] };
     await vault.writeDocument(team);
-    await signedCommit(repo, `create team ${name} with ${options.member}`, { name: options.member, keyPath: options.keyPath });
+    await markChecked(repo, await signedCommit(repo, `create team ${name} with ${options.member}`, { name: options.member, keyPath: options.keyPath }));
     if (options.remote) await push(repo);
     return vault;
   } catch (err) {
@@ -95,27 +95,13 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
     const repo = await clone(remote, dir, ctx.env);
     const team = parseTeam(await show(repo, 'HEAD', TEAM_FILE), remote);
     await verify(repo, 'HEAD', remote);
+    await markChecked(repo, 'HEAD');
     const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient))?.[0] ?? null;
     await recordKey(repo, member ?? undefined, keyPath);
     return { member, recipient };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-/**
- * Checks the commits of `range`, oldest first, against the member list before each: a commit not
- * signed by a member, or changing what its signer may not, is refused (AuthError naming it).
- */
-async function verify(repo: Repo, range: string, from: string): Promise<void> {
-  for (const commit of await commitsIn(repo, range)) {
-    const before = parseTeam(await show(repo, commit.parent ?? commit.id, TEAM_FILE), `commit ${commit.id.slice(0, 12)}`);
-    const signer = await commitSigner(repo, commit.id, allowedSigners(before));
-    const why = refusal(before, signer, commit.paths);
-    if (why) {
-      throw new AuthError(`refused commit ${commit.id.slice(0, 12)} from ${from}: ${why}; nothing of it was applied`, undefined, 'ERR_TEAM_UNVERIFIED');
-    }
   }
 }
 
@@ -128,7 +114,7 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
   let received = 0;
   if (upstream) {
     received = (await commitsIn(repo, `HEAD..${UPSTREAM}`)).length;
-    await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
+    await checkUpstream(repo);
     const signer = vault.describe().writable ? vault.writer() : undefined;
     const rebased = await rebaseOnto(repo, UPSTREAM, signer);
     if (!rebased.ok) {
@@ -139,7 +125,10 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
     if (!signer) await adoptMembership(repo, await vault.document());
   }
   const sent = upstream ? (await commitsIn(repo, `${UPSTREAM}..HEAD`)).length : 1;
-  if (sent > 0 && vault.describe().writable) await push(repo);
+  if (sent > 0 && vault.describe().writable) {
+    await push(repo);
+    await markChecked(repo, 'HEAD');
+  }
   return { received, sent };
 }
 
@@ -265,7 +254,7 @@ export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' |
   const signer = vault.writer();
   const conflicts = await teamConflicts(ctx, name);
   if (conflicts.length === 0) throw new UsageError(`${name} has no conflict to resolve; sync it`, undefined, 'ERR_TEAM_NO_CONFLICT');
-  await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
+  await checkUpstream(repo);
   const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM])).trim();
   const mine = [...new Set((await commitsIn(repo, `${base}..HEAD`)).flatMap((c) => c.paths))];
   if (mine.includes(TEAM_FILE)) throw new UsageError('the member list changed on both sides: keep theirs, then make your member change again', undefined, 'ERR_TEAM_CONFLICT');

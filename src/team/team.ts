@@ -114,9 +114,10 @@ export function recipientFiles(team: TeamDocument): Map<string, string> {
  * to be applied — or null when it may. Writers change secrets they can read and the member list;
  * nobody else changes anything.
  */
-export function refusal(before: TeamDocument, signer: string | null, paths: string[]): string | null {
+export function refusal(before: TeamDocument, signer: string | null, paths: string[], nonFiles: string[] = []): string | null {
   const member = signer === null ? undefined : before.members[signer];
   if (!member || !isWriter(member)) return 'it is not signed by a member of the team';
+  if (nonFiles.length) return `it makes ${nonFiles[0]} a symlink or a submodule, not a file`;
   for (const path of paths) {
     if (path === TEAM_FILE || path.endsWith(RECIPIENTS_FILE)) continue;
     if (!path.endsWith('.age')) return `it changes ${path}, which is not a secret of the team`;

@@ -6,6 +6,7 @@ import { ageDecrypt, ageEncrypt } from '../vault/age.js';
 import { matchesPrefix, validateName } from '../vault/names.js';
 import { info, parseRecord } from '../vault/record.js';
 import type { SecretInfo, SecretRecord, Vault, VaultDescription } from '../vault/types.js';
+import { verify } from './check.js';
 import { signedCommit, type Repo } from './git.js';
 import { parseTeam, readersOf, RECIPIENTS_FILE, recipientFiles, serializeTeam, TEAM_FILE, type TeamDocument } from './team.js';
 
@@ -28,10 +29,13 @@ export class TeamVault implements Vault {
     readonly team: string,
     readonly repo: Repo,
     private readonly identity: TeamIdentity,
+    /** A checkout keysmith did not sync (CI): each read first checks every commit that touched the secret or the member list. */
+    private readonly checkReads = false,
   ) {}
 
   async get(name: string): Promise<SecretRecord> {
     validateName(name);
+    if (this.checkReads) await verify(this.repo, 'HEAD', this.repo.dir, [`${name}.age`, TEAM_FILE]);
     const bytes = await readIfExists(fileOf(this.repo.dir, name));
     if (!bytes) throw new NotFoundError(`no secret named @${this.team}/${name}`, undefined, 'ERR_VAULT_NOT_FOUND');
     return this.open(name, bytes);

@@ -161,9 +161,9 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     const c3 = await signedCommit(repo, 'three', keys.alice);
 
     expect(await commitsIn(repo, 'HEAD')).toEqual([
-      { id: c1, parent: null, paths: ['a'] },
-      { id: c2, parent: c1, paths: ['a', 'dir/with space'] },
-      { id: c3, parent: c2, paths: ['a'] },
+      { id: c1, parent: null, paths: ['a'], nonFiles: [] },
+      { id: c2, parent: c1, paths: ['a', 'dir/with space'], nonFiles: [] },
+      { id: c3, parent: c2, paths: ['a'], nonFiles: [] },
     ]);
     expect(await commitsIn(repo, `${c1}..HEAD`)).toEqual([expect.objectContaining({ id: c2 }), expect.objectContaining({ id: c3 })]);
     expect(await commitsIn(repo, 'HEAD..HEAD')).toEqual([]);
@@ -184,8 +184,8 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     plain(repo.dir, 'checkout', '-q', 'main');
     plain(repo.dir, 'merge', '-q', '--no-edit', 'side');
     expect(await commitsIn(repo, `${c3}..HEAD`)).toEqual([
-      { id: side, parent: c1, paths: ['side'] },
-      { id: await head(repo), parent: c3, paths: ['side'] },
+      { id: side, parent: c1, paths: ['side'], nonFiles: [] },
+      { id: await head(repo), parent: c3, paths: ['side'], nonFiles: [] },
     ]);
   });
 
@@ -198,7 +198,7 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     const fromBob = await signedCommit(b, 'bob sets api', keys.bob);
     await push(b);
     await fetch(a);
-    expect(await commitsIn(a, 'HEAD..origin/main')).toEqual([{ id: fromBob, parent: first, paths: ['api.age'] }]);
+    expect(await commitsIn(a, 'HEAD..origin/main')).toEqual([{ id: fromBob, parent: first, paths: ['api.age'], nonFiles: [] }]);
     expect(await show(a, 'origin/main', 'api.age')).toEqual(Buffer.from('b'));
 
     put(a, 'db.age', 'a');

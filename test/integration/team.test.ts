@@ -112,6 +112,13 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     expect(got.stdout).toBe('hunter2-team');
     expect((await runMain(['secret', 'get', '@acme/api/token'], ci)).code).toBe(4); // outside its paths
     expect((await runMain(['secret', 'set', '@acme/db/password', '-'], ci, { input: 'x' })).code).toBe(2);
+    // The checkout is the CI system's, not synced by keysmith: a value planted in it by a non-member is refused on read.
+    execFileSync('age', ['-R', join(checkout, 'db', '.age-recipients'), '-o', join(checkout, 'db', 'password.age')], { input: '{"kind":"password","value":"planted","fields":{}}' });
+    gitIn(checkout, ['commit', '-qam', 'planted']);
+    const planted = await runMain(['secret', 'get', '@acme/db/password'], ci);
+    expect(planted.code).toBe(4);
+    expect(planted.stdout).toBe('');
+    expect(planted.stderr).toContain('not signed by a member');
   });
 
   it('removing bob re-encrypts without him and lists what he saw; his key opens nothing written after; his later commits are refused', async () => {
@@ -130,6 +137,23 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     const refused = await ks('alice', ['team', 'sync', 'acme']);
     expect(refused.code, refused.stderr).toBe(4);
     expect(refused.stderr).toContain('not signed by a member');
+    expect(gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim()).toBe(head);
+    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', head]);
+  });
+
+  it('a history rewritten from before bob\'s removal, each commit signed when he was a member, is refused as a rewrite', async () => {
+    const clone = join(root, 'bob', 'rewrite');
+    execFileSync('git', ['clone', '-q', `file://${remote}`, clone], { env: env.bob });
+    const removal = gitIn(clone, ['log', '--format=%H', '--grep', '^remove bob from acme'], 'bob').trim().split('\n')[0]!;
+    gitIn(clone, ['reset', '-q', '--hard', `${removal}^`], 'bob');
+    execFileSync('age', ['-R', join(clone, '.age-recipients'), '-o', join(clone, 'evil.age')], { input: '{"kind":"password","value":"rewritten","fields":{}}' });
+    gitIn(clone, ['add', '-A'], 'bob');
+    gitIn(clone, ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key('bob')}`, 'commit', '-qS', '-m', 'set evil'], 'bob');
+    const head = gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim();
+    gitIn(clone, ['push', '-qf', 'origin', 'main'], 'bob');
+    const refused = await ks('alice', ['team', 'sync', 'acme']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain('history was rewritten');
     expect(gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim()).toBe(head);
     execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', head]);
   });
@@ -167,6 +191,25 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
       expect((await ok(p, ['secret', 'get', '@acme/three'])).stdout).toBe('carol-three');
     }
     expect(JSON.parse((await ok('carol', ['--json', 'team', 'status', 'acme'])).stdout)).toMatchObject({ conflicts: [], unpushed: 0, unpulled: 0 });
+  });
+
+  it.each([
+    ['a symlink in place of a secret', (dir: string) => execFileSync('ln', ['-s', '/etc/passwd', join(dir, 'link.age')])],
+    ['a .gitattributes (a filter would run on checkout)', (dir: string) => execFileSync('sh', ['-c', `echo '*.age filter=x' > ${join(dir, '.gitattributes')}`])],
+  ])('a member\'s signed commit that adds %s is refused', async (_what, plant) => {
+    const head = gitIn(teamDir('carol'), ['rev-parse', 'HEAD'], 'carol').trim();
+    const clone = join(root, 'alice', `plant-${Date.now()}`);
+    execFileSync('git', ['clone', '-q', `file://${remote}`, clone], { env: env.alice });
+    plant(clone);
+    gitIn(clone, ['add', '-A'], 'alice');
+    gitIn(clone, ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key('alice')}`, 'commit', '-qS', '-m', 'plant'], 'alice');
+    const pushed = gitIn(clone, ['rev-parse', 'HEAD'], 'alice').trim();
+    gitIn(clone, ['push', '-q', 'origin', 'main'], 'alice');
+    const refused = await ks('carol', ['team', 'sync', 'acme']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain(`refused commit ${pushed.slice(0, 12)}`);
+    expect(gitIn(teamDir('carol'), ['rev-parse', 'HEAD'], 'carol').trim()).toBe(head);
+    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim()]);
   });
 
   it('remove --rotate gives the generated secrets the member saw new values, alike; others are listed only', async () => {
