@@ -83,6 +83,20 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     expect(r.stdout).toBe(String('hunter2-team'.length));
   });
 
+  it('secret list and rm work on a team: names come back with their @team/ prefix; rm is a signed commit', async () => {
+    await ok('alice', ['secret', 'set', '@acme/tmp/scratch', '-'], 'scratch');
+    const listed = JSON.parse((await ok('alice', ['--json', 'secret', 'list', '@acme/'])).stdout) as Array<{ name: string; kind: string }>;
+    expect(listed.map((i) => i.name)).toEqual(['@acme/api/token', '@acme/db/password', '@acme/tmp/scratch']);
+    expect(JSON.parse((await ok('alice', ['--json', 'secret', 'list', '@acme/db'])).stdout)).toHaveLength(1);
+    await ok('alice', ['secret', 'rm', '@acme/tmp/scratch']);
+    expect((await ks('alice', ['secret', 'get', '@acme/tmp/scratch'])).code).toBe(3);
+    const commit = gitIn(teamDir('alice'), ['cat-file', 'commit', 'HEAD'], 'alice');
+    expect(commit).toContain('gpgsig -----BEGIN SSH SIGNATURE-----');
+    expect(commit.trim().split('\n').at(-1)).toBe('remove tmp/scratch');
+    await ok('alice', ['team', 'sync', 'acme']);
+    await ok('bob', ['team', 'sync', 'acme']);
+  });
+
   it('a commit by a non-member, pushed straight with git, is refused on sync: exit 4, naming it, nothing applied', async () => {
     const clone = join(root, 'mallory', 'clone');
     execFileSync('git', ['clone', '-q', `file://${remote}`, clone], { env: env.mallory });
