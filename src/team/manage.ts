@@ -93,7 +93,9 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
   const recipient = await publicLine(keyPath);
   try {
     const repo = await clone(remote, dir, ctx.env);
-    const team = parseTeam(await show(repo, 'HEAD', TEAM_FILE), remote);
+    // An empty repository has no HEAD commit yet: not a team vault either.
+    const head = (await git(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).trim();
+    const team = parseTeam(head ? await show(repo, 'HEAD', TEAM_FILE) : null, remote);
     await verify(repo, 'HEAD', remote);
     await markChecked(repo, 'HEAD');
     const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient))?.[0] ?? null;

@@ -1,23 +1,28 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/errors.js';
+import { resolvePaths } from '../../src/paths.js';
+import { createTeam, openTeam } from '../../src/team/manage.js';
 import { generateIdentity } from '../../src/vault/age.js';
 import { EnvVault } from '../../src/vault/env.js';
 import { FileVault } from '../../src/vault/file.js';
 import { KeychainVault } from '../../src/vault/keychain.js';
 import { newRecord, valueBytes } from '../../src/vault/record.js';
 import type { Vault } from '../../src/vault/types.js';
-import { tempHome } from '../helpers/cli.js';
+import { baseEnv, tempHome } from '../helpers/cli.js';
 import { startKeyring, type TestKeyring } from '../helpers/keyring.js';
 import { describeWith } from '../helpers/system.js';
 
 const now = new Date('2026-01-02T03:04:05.000Z');
 
 /** Every writable backend passes the same suite. */
-function writableContract(makeVault: () => Vault) {
+function writableContract(makeVault: () => Vault | Promise<Vault>) {
   let vault: Vault;
-  beforeAll(() => {
-    vault = makeVault();
+  beforeAll(async () => {
+    vault = await makeVault();
   });
 
   it('reports an unknown name as not found', async () => {
@@ -117,6 +122,31 @@ describeWith(['dbus-daemon', 'gnome-keyring-daemon', 'dbus-send'], 'keychain vau
     else delete process.env.DBUS_SESSION_BUS_ADDRESS;
   });
   writableContract(() => new KeychainVault(`keysmith-contract-${process.pid}`));
+});
+
+describeWith(['git', 'ssh-keygen'], 'team vault contract', () => {
+  const { home, cleanup } = tempHome();
+  afterAll(cleanup);
+  /** One member with an ed25519 key and a git that reads no config of the user running the tests. */
+  const env = baseEnv({
+    HOME: home,
+    KEYSMITH_HOME: join(home, 'ks'),
+    GIT_CONFIG_GLOBAL: join(home, '.gitconfig'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    SSH_AUTH_SOCK: undefined,
+  });
+  const key = join(home, '.ssh', 'id_ed25519');
+  writableContract(async () => {
+    mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, '.gitconfig'), '');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice@contract', '-f', key]);
+    const ctx = { paths: resolvePaths(env), env };
+    await createTeam(ctx, 'contract', { member: 'alice', keyPath: key });
+    // The vault as every command gets it: opened from the clone, not the object createTeam returned.
+    const vault = await openTeam(ctx, 'contract');
+    expect(vault.describe()).toMatchObject({ backend: 'team', writable: true });
+    return vault;
+  });
 });
 
 describe('env vault contract (read-only)', () => {
