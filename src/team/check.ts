@@ -1,22 +1,42 @@
 import { AuthError } from '../errors.js';
 import { commitSigner, commitsIn, git, show, type Repo } from './git.js';
-import { allowedSigners, parseTeam, refusal, TEAM_FILE } from './team.js';
+import { allowedSigners, parseTeam, RECIPIENTS_FILE, refusal, TEAM_FILE, type TeamDocument } from './team.js';
 
 /** The upstream a clone follows, and the ref holding the last state of it keysmith checked. */
 export const UPSTREAM = 'origin/main';
 const CHECKED = 'refs/keysmith/checked';
 
+const refuse = (what: string, why: string) =>
+  new AuthError(`refused ${what}: ${why}; nothing of it was applied`, undefined, 'ERR_TEAM_UNVERIFIED');
+
 /**
- * Checks the commits of `range` (limited to those touching `paths`, if given), oldest first,
- * against the member list before each: one not signed by a member, or changing what its signer
- * may not, is refused (AuthError naming it).
+ * Checks the commits of `range` (limited to those touching `paths`, if given), oldest first. A team
+ * vault's history is a line from one first commit (`root`, taken on trust): a merge, or another
+ * commit without a parent, is refused. Each commit is checked against the member list before it
+ * (`refusal`), and one that changes the list must leave a valid one, with the `.age-recipients`
+ * files it implies.
  */
-export async function verify(repo: Repo, range: string, from: string, paths: string[] = []): Promise<void> {
-  for (const commit of await commitsIn(repo, range, paths)) {
-    const before = parseTeam(await show(repo, commit.parent ?? commit.id, TEAM_FILE), `commit ${commit.id.slice(0, 12)}`);
+export async function verify(repo: Repo, range: string, from: string, options: { paths?: string[]; root?: string } = {}): Promise<void> {
+  for (const commit of await commitsIn(repo, range, options.paths)) {
+    const what = `commit ${commit.id.slice(0, 12)} from ${from}`;
+    if (commit.merge) throw refuse(what, 'it is a merge (a team vault\'s history is a line)');
+    if (commit.parent === null && commit.id !== options.root) throw refuse(what, 'it starts a history of its own');
+    const before = parseTeam(await show(repo, commit.parent ?? commit.id, TEAM_FILE), what);
     const signer = await commitSigner(repo, commit.id, allowedSigners(before));
-    const why = refusal(before, signer, commit.paths, commit.nonFiles);
-    if (why) throw new AuthError(`refused commit ${commit.id.slice(0, 12)} from ${from}: ${why}; nothing of it was applied`, undefined, 'ERR_TEAM_UNVERIFIED');
+    let after: TeamDocument | null = before;
+    if (commit.paths.includes(TEAM_FILE)) {
+      try {
+        after = parseTeam(await show(repo, commit.id, TEAM_FILE), what);
+      } catch {
+        after = null;
+      }
+    }
+    const recipients = new Map<string, string | null>();
+    for (const path of commit.paths.filter((p) => p === RECIPIENTS_FILE || p.endsWith(`/${RECIPIENTS_FILE}`))) {
+      recipients.set(path, (await show(repo, commit.id, path))?.toString('utf8') ?? null);
+    }
+    const why = refusal(before, signer, commit, after, recipients);
+    if (why) throw refuse(what, why);
   }
 }
 
@@ -28,10 +48,28 @@ export async function verify(repo: Repo, range: string, from: string, paths: str
 export async function checkUpstream(repo: Repo): Promise<void> {
   const checked = await lastChecked(repo);
   if (checked && (await git(repo, ['merge-base', checked, UPSTREAM], { allowFail: true })).trim() !== checked) {
-    throw new AuthError(`refused ${UPSTREAM}: its history was rewritten (it no longer holds ${checked.slice(0, 12)}, the state last checked); nothing of it was applied`, undefined, 'ERR_TEAM_REWRITTEN');
+    throw refuse(UPSTREAM, `its history was rewritten (it no longer holds ${checked.slice(0, 12)}, the state last checked)`);
   }
   await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
   await markChecked(repo, UPSTREAM);
+}
+
+/**
+ * Checks a checkout keysmith did not sync (CI) before reading `secret` from it: the whole history
+ * (not a shallow clone), one first commit (`pinned`, KEYSMITH_TEAM_ROOT, if given), and every
+ * commit that touched the secret or the member list.
+ */
+export async function checkCheckout(repo: Repo, secret: string, pinned?: string): Promise<void> {
+  const where = `the checkout ${repo.dir}`;
+  if ((await git(repo, ['rev-parse', '--is-shallow-repository'])).trim() === 'true') {
+    throw new AuthError(`${where} is shallow: its history cannot be checked`, { hint: 'check out the whole history (git fetch --unshallow; actions/checkout: fetch-depth: 0)' }, 'ERR_TEAM_SHALLOW');
+  }
+  const roots = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim().split('\n');
+  if (roots.length !== 1) throw refuse(where, 'its history has more than one first commit');
+  const merge = (await git(repo, ['rev-list', '--min-parents=2', '--max-count=1', 'HEAD'])).trim();
+  if (merge) throw refuse(where, `its history has a merge (${merge.slice(0, 12)}); a team vault's history is a line`);
+  if (pinned && !roots[0]!.startsWith(pinned.toLowerCase())) throw refuse(where, `its first commit is ${roots[0]!.slice(0, 12)}, not the pinned ${pinned}`);
+  await verify(repo, 'HEAD', where, { paths: [`${secret}.age`, TEAM_FILE], root: roots[0]! });
 }
 
 const lastChecked = async (repo: Repo) => (await git(repo, ['rev-parse', '--verify', '--quiet', CHECKED], { allowFail: true })).trim() || null;

@@ -22,7 +22,7 @@ export interface Signer { name: string; keyPath: string }
  * A commit of a range, with its first parent (null for a root commit), the paths it changes against
  * it, and those of them it makes something other than a regular file (a symlink, a submodule).
  */
-export interface CommitInfo { id: string; parent: string | null; paths: string[]; nonFiles: string[] }
+export interface CommitInfo { id: string; parent: string | null; merge: boolean; paths: string[]; nonFiles: string[] }
 
 /** Settings where the user's git config must not decide, passed as `-c` to every command. */
 const PINNED = [
@@ -88,6 +88,8 @@ function spawnTool(command: string, args: string[], env: NodeJS.ProcessEnv, inpu
 function run(repo: { dir?: string; env: NodeJS.ProcessEnv }, args: string[], options: { input?: string | Buffer; as?: Signer } = {}): Promise<Result> {
   const env: NodeJS.ProcessEnv = { ...repo.env, GIT_TERMINAL_PROMPT: '0' };
   for (const name of DROPPED) delete env[name];
+  // A checkout's replace refs would let git show other objects than the ones signed.
+  env.GIT_NO_REPLACE_OBJECTS = '1';
   const prefix = [...PINNED];
   if (repo.dir !== undefined) {
     prefix.unshift('-C', resolve(repo.dir));
@@ -171,14 +173,16 @@ async function assertCanSign(repo: Repo, keyPath: string): Promise<void> {
 }
 
 /**
- * Stages everything in the working tree and commits it as `signer`, signed with their SSH key.
+ * Stages `paths` (files written or removed, relative to the repository) and commits them, and
+ * nothing else, as `signer`, signed with their SSH key.
  * The key must sign without a prompt (unencrypted, or held by ssh-agent): otherwise an AuthError,
  * before anything is staged. Returns the commit id.
  */
-export async function signedCommit(repo: Repo, message: string, signer: Signer): Promise<string> {
+export async function signedCommit(repo: Repo, message: string, signer: Signer, paths: string[]): Promise<string> {
   await assertCanSign(repo, signer.keyPath);
-  await git(repo, ['add', '--all']);
-  const args = ['commit', '--quiet', '--gpg-sign', '--cleanup=verbatim', '--message', message];
+  // Only what the caller wrote: a plaintext someone left in the clone is never committed.
+  await git(repo, ['add', '--all', '--', ...paths]);
+  const args = ['commit', '--quiet', '--gpg-sign', '--cleanup=verbatim', '--message', message, '--only', '--', ...paths];
   check(args, await run(repo, args, { as: signer }));
   return (await git(repo, ['rev-parse', 'HEAD'])).trim();
 }
@@ -221,8 +225,8 @@ export async function commitsIn(repo: Repo, range: string, paths: string[] = [])
       const mode = field.slice(1).split(' ')[1];
       if (mode !== '100644' && mode !== '100755' && mode !== '000000') commit.nonFiles.push(path);
     } else if (field) {
-      const [id, parent] = field.split(' ');
-      commits.push({ id: id!, parent: parent || null, paths: [], nonFiles: [] });
+      const [id, parent, ...others] = field.split(' ');
+      commits.push({ id: id!, parent: parent || null, merge: others.length > 0, paths: [], nonFiles: [] });
     }
   }
   return commits;

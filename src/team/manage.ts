@@ -6,7 +6,7 @@ import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
 import { checkUpstream, markChecked, UPSTREAM, verify } from './check.js';
 import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
-import { newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
+import { memberOf, newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
 import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
 
 /** What team functions need from their caller. */
@@ -37,7 +37,11 @@ export async function openTeam(ctx: TeamContext, name: string): Promise<TeamVaul
     throw new NotFoundError(`no team vault named ${name} here (${dir})`, { hint: 'create it or join it (createTeam, joinTeam)' }, 'ERR_TEAM_NOT_FOUND');
   }
   const repo: Repo = { dir, env: ctx.env };
-  if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) return new TeamVault(name, repo, { key: ciKey }, true);
+  if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) {
+    const team = parseTeam(await readFile(join(dir, TEAM_FILE)), dir);
+    if (team.name !== name) throw new NotFoundError(`no team vault named ${name} here (KEYSMITH_TEAM_DIR holds ${team.name})`, undefined, 'ERR_TEAM_NOT_FOUND');
+    return new TeamVault(name, repo, { key: ciKey }, true);
+  }
   const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
   const member = (await git(repo, ['config', '--get', 'keysmith.member'], { allowFail: true })).trim();
   if (!keyPath) throw new UsageError(`the team vault ${name} has no key of yours recorded; join it again with your key`, undefined, 'ERR_TEAM_NO_KEY');
@@ -59,8 +63,8 @@ export async function createTeam(ctx: TeamContext, name: string, options: { memb
     const vault = new TeamVault(name, repo, { key: await readFile(options.keyPath, 'utf8'), signer: { name: options.member, keyPath: options.keyPath } });
     const team = newTeam(name);
     team.members[options.member] = { recipient, paths: [''] };
-    await vault.writeDocument(team);
-    await markChecked(repo, await signedCommit(repo, `create team ${name} with ${options.member}`, { name: options.member, keyPath: options.keyPath }));
+    const paths = await vault.writeDocument(team);
+    await markChecked(repo, await signedCommit(repo, `create team ${name} with ${options.member}`, { name: options.member, keyPath: options.keyPath }, paths));
     if (options.remote) await push(repo);
     return vault;
   } catch (err) {
@@ -96,7 +100,9 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
     // An empty repository has no HEAD commit yet: not a team vault either.
     const head = (await git(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).trim();
     const team = parseTeam(head ? await show(repo, 'HEAD', TEAM_FILE) : null, remote);
-    await verify(repo, 'HEAD', remote);
+    // The first commit is taken on trust, as ssh takes a new host key; every later one is checked.
+    const root = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim().split('\n')[0]!;
+    await verify(repo, 'HEAD', remote, { root });
     await markChecked(repo, 'HEAD');
     const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient))?.[0] ?? null;
     await recordKey(repo, member ?? undefined, keyPath);
@@ -146,19 +152,19 @@ export async function teamMembers(ctx: TeamContext, name: string) {
  * Adds a member (an SSH public key line or an age1… recipient) reading `paths`, and re-encrypts
  * every secret under them to the new set of readers, in one signed commit.
  */
-export async function addMember(ctx: TeamContext, name: string, member: string, recipient: string, paths: string[] = ['']): Promise<{ reencrypted: string[] }> {
+export async function addMember(ctx: TeamContext, name: string, member: string, recipient: string, readPaths: string[] = ['']): Promise<{ reencrypted: string[] }> {
   validateMemberName(member);
   recipientKind(recipient);
   const vault = await openTeam(ctx, name);
   const signer = vault.writer();
   const team = await vault.document();
-  if (team.members[member]) throw new UsageError(`${member} is a member of ${name} already`, { detail: { kind: 'exists', what: 'records', names: [member] } }, 'ERR_TEAM_MEMBER_EXISTS');
+  if (memberOf(team, member)) throw new UsageError(`${member} is a member of ${name} already`, { detail: { kind: 'exists', what: 'records', names: [member] } }, 'ERR_TEAM_MEMBER_EXISTS');
   const clash = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient));
   if (clash) throw new UsageError(`that key is ${clash[0]}'s already`, undefined, 'ERR_TEAM_MEMBER_EXISTS');
-  const next: TeamDocument = { ...team, members: { ...team.members, [member]: { recipient: recipient.trim(), paths: [...new Set(paths.map(normalizePath))] } } };
+  const next: TeamDocument = { ...team, members: { ...team.members, [member]: { recipient: recipient.trim(), paths: [...new Set(readPaths.map(normalizePath))] } } };
   const reencrypted = await reseal(vault, next, (secret) => reads(next.members[member]!, secret));
-  await vault.writeDocument(next);
-  await signedCommit(vault.repo, `add ${member} to ${name}`, signer);
+  const paths = await vault.writeDocument(next);
+  await signedCommit(vault.repo, `add ${member} to ${name}`, signer, [...paths, ...reencrypted.map((n) => `${n}.age`)]);
   return { reencrypted };
 }
 
@@ -170,7 +176,7 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
   const vault = await openTeam(ctx, name);
   const signer = vault.writer();
   const team = await vault.document();
-  const gone = team.members[member];
+  const gone = memberOf(team, member);
   if (!gone) throw new NotFoundError(`${member} is not a member of ${name}`, undefined, 'ERR_TEAM_NO_MEMBER');
   if (member === signer.name) throw new UsageError('a member cannot remove themselves; ask another member', undefined, 'ERR_TEAM_SELF');
   const next: TeamDocument = { ...team, members: Object.fromEntries(Object.entries(team.members).filter(([n]) => n !== member)) };
@@ -185,8 +191,8 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
     await vault.seal(next, secret, { ...record, value: generatePassword(how.length, how.charset), updated: (options.now ?? new Date()).toISOString() });
     rotated.push(secret);
   }
-  await vault.writeDocument(next);
-  await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer);
+  const paths = await vault.writeDocument(next);
+  await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer, [...paths, ...exposed.map((n) => `${n}.age`)]);
   return { exposed, rotated };
 }
 
@@ -274,6 +280,6 @@ export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' |
     if (record) await vault.seal(team, secret, record);
     else await rm(join(repo.dir, `${secret}.age`), { force: true });
   }
-  await signedCommit(repo, `resolve ${conflicts.join(', ')}: keep ${keep}`, signer);
+  await signedCommit(repo, `resolve ${conflicts.join(', ')}: keep ${keep}`, signer, [...kept.keys()].map((secret) => `${secret}.age`));
   return { resolved: conflicts };
 }

@@ -109,17 +109,38 @@ export function recipientFiles(team: TeamDocument): Map<string, string> {
   return files;
 }
 
+/** The member named `name`: an own entry only (never `constructor` or `__proto__` of an object). */
+export const memberOf = (team: TeamDocument, name: string | null): Member | undefined =>
+  name !== null && Object.hasOwn(team.members, name) ? team.members[name] : undefined;
+
 /**
- * Why a commit that changes `paths`, signed by `signer` against the member list before it, is not
- * to be applied — or null when it may. Writers change secrets they can read and the member list;
- * nobody else changes anything.
+ * Why a commit is not to be applied, or null when it may be. It is checked against the member list
+ * before it: its signer must be a member who writes; they change secrets they read; only a member
+ * who reads everything changes the member list, which must stay valid (`after`); the
+ * `.age-recipients` files must be what that list implies; nothing else is added, and nothing
+ * becomes a symlink or submodule.
  */
-export function refusal(before: TeamDocument, signer: string | null, paths: string[], nonFiles: string[] = []): string | null {
-  const member = signer === null ? undefined : before.members[signer];
+export function refusal(
+  before: TeamDocument,
+  signer: string | null,
+  commit: { paths: string[]; nonFiles: string[] },
+  after: TeamDocument | null,
+  recipients: Map<string, string | null>,
+): string | null {
+  const member = memberOf(before, signer);
   if (!member || !isWriter(member)) return 'it is not signed by a member of the team';
-  if (nonFiles.length) return `it makes ${nonFiles[0]} a symlink or a submodule, not a file`;
-  for (const path of paths) {
-    if (path === TEAM_FILE || path.endsWith(RECIPIENTS_FILE)) continue;
+  if (commit.nonFiles.length) return `it makes ${commit.nonFiles[0]} a symlink or a submodule, not a file`;
+  if (commit.paths.includes(TEAM_FILE)) {
+    if (!member.paths.includes('')) return `${signer} changes the member list, which only a member who reads everything may`;
+    if (!after) return 'it removes or damages the member list';
+  }
+  const implied = recipientFiles(after!);
+  for (const path of commit.paths) {
+    if (path === TEAM_FILE) continue;
+    if (recipients.has(path)) {
+      if (recipients.get(path) !== (implied.get(path.slice(0, -RECIPIENTS_FILE.length)) ?? null)) return `its ${path} is not what the member list implies`;
+      continue;
+    }
     if (!path.endsWith('.age')) return `it changes ${path}, which is not a secret of the team`;
     if (!reads(member, path.slice(0, -'.age'.length))) return `${signer} changes ${path}, outside the paths they read`;
   }

@@ -1,12 +1,12 @@
 import { readdir, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { AuthError, NotFoundError, UsageError } from '../errors.js';
+import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../fs.js';
 import { ageDecrypt, ageEncrypt } from '../vault/age.js';
 import { matchesPrefix, validateName } from '../vault/names.js';
 import { info, parseRecord } from '../vault/record.js';
 import type { SecretInfo, SecretRecord, Vault, VaultDescription } from '../vault/types.js';
-import { verify } from './check.js';
+import { checkCheckout } from './check.js';
 import { signedCommit, type Repo } from './git.js';
 import { parseTeam, readersOf, RECIPIENTS_FILE, recipientFiles, serializeTeam, TEAM_FILE, type TeamDocument } from './team.js';
 
@@ -35,7 +35,7 @@ export class TeamVault implements Vault {
 
   async get(name: string): Promise<SecretRecord> {
     validateName(name);
-    if (this.checkReads) await verify(this.repo, 'HEAD', this.repo.dir, [`${name}.age`, TEAM_FILE]);
+    if (this.checkReads) await checkCheckout(this.repo, name, this.repo.env.KEYSMITH_TEAM_ROOT);
     const bytes = await readIfExists(fileOf(this.repo.dir, name));
     if (!bytes) throw new NotFoundError(`no secret named @${this.team}/${name}`, undefined, 'ERR_VAULT_NOT_FOUND');
     return this.open(name, bytes);
@@ -48,14 +48,15 @@ export class TeamVault implements Vault {
   async setMany(entries: Array<[string, SecretRecord]>): Promise<void> {
     const signer = this.writer();
     const team = await this.document();
-    for (const [name, record] of entries) {
+    for (const [name] of entries) {
       validateName(name);
       if (!readersOf(team, name).some(([member]) => member === signer.name)) {
         throw new UsageError(`@${this.team}/${name} is outside the paths ${signer.name} reads; a member who reads it can set it`, undefined, 'ERR_TEAM_OUTSIDE_PATHS');
       }
-      await this.seal(team, name, record);
     }
-    await signedCommit(this.repo, entries.length === 1 ? `set ${entries[0]![0]}` : `set ${entries.length} secrets`, signer);
+    const paths: string[] = [];
+    for (const [name, record] of entries) paths.push(await this.seal(team, name, record));
+    await signedCommit(this.repo, entries.length === 1 ? `set ${entries[0]![0]}` : `set ${entries.length} secrets`, signer, paths);
   }
 
   async delete(name: string): Promise<boolean> {
@@ -64,7 +65,7 @@ export class TeamVault implements Vault {
     const path = fileOf(this.repo.dir, name);
     if (!(await readIfExists(path))) return false;
     await rm(path);
-    await signedCommit(this.repo, `remove ${name}`, signer);
+    await signedCommit(this.repo, `remove ${name}`, signer, [`${name}.age`]);
     return true;
   }
 
@@ -92,26 +93,42 @@ export class TeamVault implements Vault {
     return parseTeam(await readIfExists(join(this.repo.dir, TEAM_FILE)), this.repo.dir);
   }
 
-  /** Writes the member list and the `.age-recipients` files it implies (not committed). */
-  async writeDocument(team: TeamDocument): Promise<void> {
+  /**
+   * Writes the member list and the `.age-recipients` files it implies, and removes those it no
+   * longer does (not committed). Returns the paths written or removed.
+   */
+  async writeDocument(team: TeamDocument): Promise<string[]> {
     await writeFileAtomic(join(this.repo.dir, TEAM_FILE), serializeTeam(team), { overwrite: true, mode: 0o644 });
-    for (const [folder, text] of recipientFiles(team)) {
+    const files = recipientFiles(team);
+    const stale = (await recipientFilePaths(this.repo.dir)).filter((path) => !files.has(path.slice(0, -RECIPIENTS_FILE.length)));
+    for (const path of stale) await rm(join(this.repo.dir, path), { force: true });
+    for (const [folder, text] of files) {
       await ensurePrivateDir(join(this.repo.dir, folder));
       await writeFileAtomic(join(this.repo.dir, folder, RECIPIENTS_FILE), text, { overwrite: true, mode: 0o644 });
     }
+    return [TEAM_FILE, ...stale, ...[...files.keys()].map((folder) => `${folder}${RECIPIENTS_FILE}`)];
   }
 
-  /** Encrypts a record to the members who read its name and writes its file (not committed). */
-  async seal(team: TeamDocument, name: string, record: SecretRecord): Promise<void> {
+  /** Encrypts a record to the members who read its name and writes its file (not committed). Returns its path in the repository. */
+  async seal(team: TeamDocument, name: string, record: SecretRecord): Promise<string> {
     const recipients = readersOf(team, name).map(([, m]) => m.recipient);
     const path = fileOf(this.repo.dir, name);
     await ensurePrivateDir(dirname(path));
     await writeFileAtomic(path, await ageEncrypt(Buffer.from(JSON.stringify(record)), { recipients }), { overwrite: true, mode: 0o644 });
+    return `${name}.age`;
   }
 
   async open(name: string, bytes: Uint8Array): Promise<SecretRecord> {
-    const plain = await ageDecrypt(bytes, { identities: [this.identity.key] }, `@${this.team}/${name}`);
-    return parseRecord(JSON.parse(Buffer.from(plain).toString('utf8')), `@${this.team}/${name}`);
+    const where = `@${this.team}/${name}`;
+    const plain = Buffer.from(await ageDecrypt(bytes, { identities: [this.identity.key] }, where)).toString('utf8');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(plain);
+    } catch {
+      // Never JSON.parse's message: it quotes the decrypted text.
+      throw new FailedError(`${where} decrypts, but is not a keysmith record (JSON)`, undefined, 'ERR_VAULT_BAD_RECORD');
+    }
+    return parseRecord(raw, where);
   }
 
   writer(): { name: string; keyPath: string } {
@@ -130,4 +147,13 @@ export async function secretNames(dir: string): Promise<string[]> {
     .map((e) => relative(dir, join(e.parentPath, e.name)).slice(0, -'.age'.length))
     .filter((name) => !name.startsWith('.git/') && !name.split('/').some((part) => part.startsWith('.')))
     .sort();
+}
+
+/** The `.age-recipients` files in a working tree, relative to it. */
+async function recipientFilePaths(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name === RECIPIENTS_FILE)
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .filter((path) => !path.startsWith('.git/'));
 }

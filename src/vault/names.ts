@@ -11,9 +11,9 @@ export function teamName(name: string): { team: string; name: string } | undefin
 
 /** Secret names look like `db/prod/password`, or `@team/db/prod/password` in a team's vault. A bad name is a usage error (exit 2). */
 export function validateName(name: string): string {
-  if (!NAME.test(name) || name.length > MAX_NAME_LENGTH || name.includes('//') || name.endsWith('/')) {
+  if (!NAME.test(name) || name.length > MAX_NAME_LENGTH || name.includes('//') || name.endsWith('/') || name.split('/').some((part) => part === '.' || part === '..')) {
     throw new UsageError(
-      `invalid secret name ${JSON.stringify(name.slice(0, MAX_NAME_LENGTH + 8))}: use letters, digits and . _ / -, ` +
+      `invalid secret name ${JSON.stringify(name.slice(0, MAX_NAME_LENGTH + 8))}: use letters, digits and . _ / - (no . or .. part), ` +
         `starting with a letter or digit, at most ${MAX_NAME_LENGTH} characters (e.g. db/prod/password)`,
       undefined,
       'ERR_VAULT_BAD_NAME',

@@ -48,7 +48,7 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote.slice('file://'.length)], { env: plainEnv });
     const a = await init(fresh('alice'), env, { remote });
     put(a, '.keysmith-team.json', '{}\n');
-    const first = await signedCommit(a, 'create', keys.alice);
+    const first = await signedCommit(a, 'create', keys.alice, ['.']);
     await push(a);
     return { a, b: await clone(remote, fresh('bob'), env), first };
   }
@@ -78,9 +78,9 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
   it('names the member whose key signed (ed25519 or RSA), only from the allowed signers given', async () => {
     const repo = await init(fresh('sign'), env);
     put(repo, 'members/alice', 'a');
-    const byAlice = await signedCommit(repo, 'alice joins', keys.alice);
+    const byAlice = await signedCommit(repo, 'alice joins', keys.alice, ['.']);
     put(repo, 'members/bob', 'b');
-    const byBob = await signedCommit(repo, 'bob joins', keys.bob);
+    const byBob = await signedCommit(repo, 'bob joins', keys.bob, ['.']);
 
     expect(await commitSigner(repo, byAlice, [keys.alice.line, keys.bob.line])).toBe('alice');
     expect(await commitSigner(repo, byBob, [keys.alice.line, keys.bob.line])).toBe('bob');
@@ -99,7 +99,7 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     expect(await commitSigner(repo, await head(repo), [keys.alice.line])).toBeNull();
 
     put(repo, 'a', '2');
-    const forged = await signedCommit(repo, 'as alice', { name: 'alice', keyPath: keys.mallory.keyPath });
+    const forged = await signedCommit(repo, 'as alice', { name: 'alice', keyPath: keys.mallory.keyPath }, ['.']);
     expect(await git(repo, ['log', '-1', '--format=%an', forged])).toBe('alice\n');
     expect(await commitSigner(repo, forged, [keys.alice.line])).toBeNull();
     expect(await commitSigner(repo, forged, [keys.alice.line, keys.mallory.line])).toBe('mallory');
@@ -108,7 +108,7 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
   it('a signed commit changed after signing has no signer', async () => {
     const repo = await init(fresh('tampered'), env);
     put(repo, 'a', '1');
-    const signed = await signedCommit(repo, 'alice writes', keys.alice);
+    const signed = await signedCommit(repo, 'alice writes', keys.alice, ['.']);
     const object = await git(repo, ['cat-file', 'commit', signed]);
     const changed = (await git(repo, ['hash-object', '-t', 'commit', '-w', '--stdin'], { input: object.replace('alice writes', 'alice writes!') })).trim();
     expect(changed).not.toBe(signed);
@@ -121,10 +121,10 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     const locked = join(root, 'keys', 'alice-locked');
     copyFileSync(keys.alice.keyPath, locked);
     execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', locked]);
-    await expect(signedCommit(repo, 'x', { name: 'alice', keyPath: locked })).rejects.toMatchObject({
+    await expect(signedCommit(repo, 'x', { name: 'alice', keyPath: locked }, ['.'])).rejects.toMatchObject({
       kind: 'auth', code: 'ERR_TEAM_SIGNING_KEY', message: expect.stringMatching(/needs its passphrase/), hint: `ssh-add ${locked}`,
     });
-    await expect(signedCommit(repo, 'x', { name: 'alice', keyPath: join(root, 'keys', 'none') })).rejects.toMatchObject({ kind: 'failed', code: 'ERR_TEAM_SIGNING_KEY' });
+    await expect(signedCommit(repo, 'x', { name: 'alice', keyPath: join(root, 'keys', 'none') }, ['.'])).rejects.toMatchObject({ kind: 'failed', code: 'ERR_TEAM_SIGNING_KEY' });
     expect(await git(repo, ['status', '--porcelain'])).toBe('?? a\n');
   });
 
@@ -143,7 +143,7 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
       execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', locked]);
       const repo = await init(join(dir, 'repo'), agentEnv);
       put(repo, 'a', '1');
-      const commit = await signedCommit(repo, 'from the agent', { name: 'alice', keyPath: locked });
+      const commit = await signedCommit(repo, 'from the agent', { name: 'alice', keyPath: locked }, ['.']);
       expect(await commitSigner(repo, commit, [keys.alice.line])).toBe('alice');
     } finally {
       agent.kill();
@@ -153,17 +153,17 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
   it('lists commits oldest first with their first parent and changed paths, and shows files as they were', async () => {
     const repo = await init(fresh('history'), env);
     put(repo, 'a', 'one\r\n');
-    const c1 = await signedCommit(repo, 'one', keys.alice);
+    const c1 = await signedCommit(repo, 'one', keys.alice, ['.']);
     put(repo, 'a', 'two\r\n');
     put(repo, 'dir/with space', '\u00e9');
-    const c2 = await signedCommit(repo, 'two', keys.alice);
+    const c2 = await signedCommit(repo, 'two', keys.alice, ['.']);
     rmSync(join(repo.dir, 'a'));
-    const c3 = await signedCommit(repo, 'three', keys.alice);
+    const c3 = await signedCommit(repo, 'three', keys.alice, ['.']);
 
     expect(await commitsIn(repo, 'HEAD')).toEqual([
-      { id: c1, parent: null, paths: ['a'], nonFiles: [] },
-      { id: c2, parent: c1, paths: ['a', 'dir/with space'], nonFiles: [] },
-      { id: c3, parent: c2, paths: ['a'], nonFiles: [] },
+      { id: c1, parent: null, paths: ['a'], merge: false, nonFiles: [] },
+      { id: c2, parent: c1, paths: ['a', 'dir/with space'], merge: false, nonFiles: [] },
+      { id: c3, parent: c2, paths: ['a'], merge: false, nonFiles: [] },
     ]);
     expect(await commitsIn(repo, `${c1}..HEAD`)).toEqual([expect.objectContaining({ id: c2 }), expect.objectContaining({ id: c3 })]);
     expect(await commitsIn(repo, 'HEAD..HEAD')).toEqual([]);
@@ -184,8 +184,8 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     plain(repo.dir, 'checkout', '-q', 'main');
     plain(repo.dir, 'merge', '-q', '--no-edit', 'side');
     expect(await commitsIn(repo, `${c3}..HEAD`)).toEqual([
-      { id: side, parent: c1, paths: ['side'], nonFiles: [] },
-      { id: await head(repo), parent: c3, paths: ['side'], nonFiles: [] },
+      { id: side, parent: c1, paths: ['side'], merge: false, nonFiles: [] },
+      { id: await head(repo), parent: c3, paths: ['side'], merge: true, nonFiles: [] },
     ]);
   });
 
@@ -195,14 +195,14 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     expect(await git(b, ['rev-parse', '--abbrev-ref', 'HEAD', '@{upstream}'])).toBe('main\norigin/main\n');
 
     put(b, 'api.age', 'b');
-    const fromBob = await signedCommit(b, 'bob sets api', keys.bob);
+    const fromBob = await signedCommit(b, 'bob sets api', keys.bob, ['.']);
     await push(b);
     await fetch(a);
-    expect(await commitsIn(a, 'HEAD..origin/main')).toEqual([{ id: fromBob, parent: first, paths: ['api.age'], nonFiles: [] }]);
+    expect(await commitsIn(a, 'HEAD..origin/main')).toEqual([{ id: fromBob, parent: first, paths: ['api.age'], merge: false, nonFiles: [] }]);
     expect(await show(a, 'origin/main', 'api.age')).toEqual(Buffer.from('b'));
 
     put(a, 'db.age', 'a');
-    await signedCommit(a, 'alice sets db', keys.alice);
+    await signedCommit(a, 'alice sets db', keys.alice, ['.']);
     await expect(push(a)).rejects.toMatchObject({ kind: 'failed', code: 'ERR_TEAM_PUSH_REJECTED' });
     expect(existsSync(hookRan)).toBe(false);
   });
@@ -210,10 +210,10 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
   it('rebases local commits onto the remote, signed again by their member; with nothing local, no key is needed', async () => {
     const { a, b } = await team();
     put(b, 'api.age', 'b');
-    const fromBob = await signedCommit(b, 'bob sets api', keys.bob);
+    const fromBob = await signedCommit(b, 'bob sets api', keys.bob, ['.']);
     await push(b);
     put(a, 'db.age', 'a');
-    const mine = await signedCommit(a, 'alice sets db', keys.alice);
+    const mine = await signedCommit(a, 'alice sets db', keys.alice, ['.']);
     await fetch(a);
 
     expect(await rebaseOnto(a, 'origin/main', keys.alice)).toEqual({ ok: true });
@@ -232,11 +232,11 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     const { a, b } = await team();
     put(b, 'shared.age', 'from bob');
     put(b, 'b-only.age', 'b');
-    await signedCommit(b, 'bob', keys.bob);
+    await signedCommit(b, 'bob', keys.bob, ['.']);
     await push(b);
     put(a, 'shared.age', 'from alice');
     put(a, 'a-only.age', 'a');
-    const mine = await signedCommit(a, 'alice', keys.alice);
+    const mine = await signedCommit(a, 'alice', keys.alice, ['.']);
     await fetch(a);
 
     expect(await rebaseOnto(a, 'origin/main', keys.alice)).toEqual({ ok: false, conflicts: ['shared.age'] });
@@ -264,6 +264,6 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
     const repo = await init(fresh('fail'), env);
     await expect(git(repo, ['rev-parse', '--verify', 'nope'])).rejects.toMatchObject({ kind: 'failed', code: 'ERR_TEAM_GIT', message: 'git rev-parse failed: Needed a single revision' });
     expect(await git(repo, ['config', '--get', 'keysmith.none'], { allowFail: true })).toBe('');
-    await expect(signedCommit(repo, 'nothing', keys.alice)).rejects.toMatchObject({ code: 'ERR_TEAM_GIT', message: expect.stringMatching(/^git commit failed: nothing to commit/) });
+    await expect(signedCommit(repo, 'nothing', keys.alice, ['.'])).rejects.toMatchObject({ code: 'ERR_TEAM_GIT', message: expect.stringMatching(/^git commit failed: /) });
   });
 });
