@@ -3,6 +3,7 @@ import { KeysmithError, UsageError } from '../errors.js';
 import { readUserFile } from '../fs.js';
 import { fingerprintMd5, fingerprintSha256, readKeyAt, readOpenSshContainer, readPrivateKey } from './keys.js';
 import { keyTypeName, type PublicKey } from './public-key.js';
+import { mapLimit } from '../concurrency.js';
 
 /** A key as `ssh-keygen -l` reports it; no comment (undefined) prints as "no comment". */
 export interface KeyFingerprint extends Omit<PublicKey, 'comment'> {
@@ -124,20 +125,12 @@ export async function fingerprintKeyFile(path: string, text: string, readSibling
 export type FileFingerprints = { file: string; keys: KeyFingerprint[] } | { file: string; error: KeysmithError | Error };
 
 /** fingerprintKeyFile for many files, `concurrency` read at a time, results in the order given. */
-export async function fingerprintKeyFiles(paths: string[], concurrency = 64): Promise<FileFingerprints[]> {
-  const results: FileFingerprints[] = new Array(paths.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const i = next++;
-      const file = paths[i]!;
-      try {
-        results[i] = { file, keys: await fingerprintKeyFile(file, (await readUserFile(file)).toString('utf8')) };
-      } catch (error) {
-        results[i] = { file, error: error as Error };
-      }
+export function fingerprintKeyFiles(paths: string[], concurrency = 64): Promise<FileFingerprints[]> {
+  return mapLimit(paths, concurrency, async (file): Promise<FileFingerprints> => {
+    try {
+      return { file, keys: await fingerprintKeyFile(file, (await readUserFile(file)).toString('utf8')) };
+    } catch (error) {
+      return { file, error: error as Error };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
-  return results;
+  });
 }

@@ -7,6 +7,7 @@ import { connect, parseTarget, type ConnectOptions } from './connect.js';
 import { appendKey, dropKey } from './deploy.js';
 import { fingerprintSha256, generateKey, parsePublicKeyLine, publicKeyLine, readPrivateKey, type KeyType } from './keys.js';
 import { loadKey, saveKey, type HostEntry, type ManagedKey } from './store.js';
+import { mapLimit } from '../concurrency.js';
 
 /** Per host: pending → appended (new key added) → verified (a fresh login with it worked) → done (old key removed). */
 export type HostState = 'pending' | 'appended' | 'verified' | 'done';
@@ -159,10 +160,7 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
     }
   };
 
-  const queue = Object.keys(journal.hosts).filter((h) => journal.hosts[h] !== 'done');
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, queue.length) }, async () => {
-    for (let h = queue.shift(); h !== undefined; h = queue.shift()) await rotateHost(h);
-  }));
+  await mapLimit(Object.keys(journal.hosts).filter((h) => journal.hosts[h] !== 'done'), o.concurrency, rotateHost);
   await saving;
 
   const complete = Object.values(journal.hosts).every((s) => s === 'done');

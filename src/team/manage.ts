@@ -1,7 +1,8 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js';
-import { exists } from '../fs.js';
+import { mapLimit } from '../concurrency.js';
+import { exists, writeFileAtomic } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
 import { checkUpstream, markChecked, UPSTREAM, verify } from './check.js';
@@ -42,8 +43,7 @@ export async function openTeam(ctx: TeamContext, name: string): Promise<TeamVaul
     if (team.name !== name) throw new NotFoundError(`no team vault named ${name} here (KEYSMITH_TEAM_DIR holds ${team.name})`, undefined, 'ERR_TEAM_NOT_FOUND');
     return new TeamVault(name, repo, { key: ciKey }, true);
   }
-  const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
-  const member = (await git(repo, ['config', '--get', 'keysmith.member'], { allowFail: true })).trim();
+  const { key: keyPath, member } = await yourKey(repo);
   if (!keyPath) throw new UsageError(`the team vault ${name} has no key of yours recorded; join it again with your key`, undefined, 'ERR_TEAM_NO_KEY');
   const identity: TeamIdentity = { key: await readFile(keyPath, 'utf8') };
   if (member) identity.signer = { name: member, keyPath };
@@ -74,17 +74,24 @@ export async function createTeam(ctx: TeamContext, name: string, options: { memb
 }
 
 async function adoptMembership(repo: Repo, team: TeamDocument): Promise<void> {
-  const keyPath = (await git(repo, ['config', '--get', 'keysmith.key'], { allowFail: true })).trim();
+  const { key: keyPath } = await yourKey(repo);
   if (!keyPath) return;
   const line = await publicLine(keyPath);
   const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, line))?.[0];
   if (member) await recordKey(repo, member, keyPath);
 }
 
-const recordKey = async (repo: Repo, member: string | undefined, keyPath: string) => {
-  await git(repo, ['config', 'keysmith.key', keyPath]);
-  if (member) await git(repo, ['config', 'keysmith.member', member]);
-};
+/** Your key and member name in a clone, kept in its .git folder (read on every command: no git process). */
+const settings = (repo: Repo) => join(repo.dir, '.git', 'keysmith.json');
+
+async function yourKey(repo: Repo): Promise<{ key?: string; member?: string }> {
+  const text = await readFile(settings(repo), 'utf8').catch(() => '{}');
+  const { key, member } = JSON.parse(text) as { key?: unknown; member?: unknown };
+  return { ...(typeof key === 'string' ? { key } : {}), ...(typeof member === 'string' ? { member } : {}) };
+}
+
+const recordKey = (repo: Repo, member: string | undefined, keyPath: string) =>
+  writeFileAtomic(settings(repo), `${JSON.stringify({ key: keyPath, ...(member ? { member } : {}) })}\n`, { overwrite: true });
 
 /**
  * Clones a team vault and checks its whole history: every commit signed by a member of the list
@@ -118,6 +125,9 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
   const vault = await openTeam(ctx, name);
   const { repo } = vault;
   await fetch(repo);
+  // Nothing new either way: one rev-parse, not the checks.
+  const [head, up] = (await git(repo, ['rev-parse', 'HEAD', UPSTREAM], { allowFail: true })).trim().split('\n');
+  if (head && head === up) return { received: 0, sent: 0 };
   const upstream = await hasUpstream(repo);
   let received = 0;
   if (upstream) {
@@ -199,14 +209,15 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
 /** Re-encrypts the secrets `which` selects to their readers in `team`; every one must be readable by the signer. */
 async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean): Promise<string[]> {
   const names = (await secretNames(vault.repo.dir)).filter(which);
-  for (const secret of names) {
+  // A few at once: one file's reads and writes overlap another's encryption.
+  await mapLimit(names, 8, async (secret) => {
     const record = await vault.get(secret).catch((err: unknown) => {
       if (err instanceof AuthError) throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: your key does not read it; a member who reads everything under the path must do this`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
       throw err;
     });
     if (readersOf(team, secret).length === 0) throw new UsageError(`nobody would read @${vault.team}/${secret} any more`, undefined, 'ERR_TEAM_NO_READERS');
     await vault.seal(team, secret, record);
-  }
+  });
   return names;
 }
 

@@ -98,13 +98,13 @@ export class TeamVault implements Vault {
    * longer does (not committed). Returns the paths written or removed.
    */
   async writeDocument(team: TeamDocument): Promise<string[]> {
-    await writeFileAtomic(join(this.repo.dir, TEAM_FILE), serializeTeam(team), { overwrite: true, mode: 0o644 });
+    await writeFileAtomic(join(this.repo.dir, TEAM_FILE), serializeTeam(team), { overwrite: true, mode: 0o644, durable: false });
     const files = recipientFiles(team);
     const stale = (await recipientFilePaths(this.repo.dir)).filter((path) => !files.has(path.slice(0, -RECIPIENTS_FILE.length)));
     for (const path of stale) await rm(join(this.repo.dir, path), { force: true });
     for (const [folder, text] of files) {
       await ensurePrivateDir(join(this.repo.dir, folder));
-      await writeFileAtomic(join(this.repo.dir, folder, RECIPIENTS_FILE), text, { overwrite: true, mode: 0o644 });
+      await writeFileAtomic(join(this.repo.dir, folder, RECIPIENTS_FILE), text, { overwrite: true, mode: 0o644, durable: false });
     }
     return [TEAM_FILE, ...stale, ...[...files.keys()].map((folder) => `${folder}${RECIPIENTS_FILE}`)];
   }
@@ -114,7 +114,7 @@ export class TeamVault implements Vault {
     const recipients = readersOf(team, name).map(([, m]) => m.recipient);
     const path = fileOf(this.repo.dir, name);
     await ensurePrivateDir(dirname(path));
-    await writeFileAtomic(path, await ageEncrypt(Buffer.from(JSON.stringify(record)), { recipients }), { overwrite: true, mode: 0o644 });
+    await writeFileAtomic(path, await ageEncrypt(Buffer.from(JSON.stringify(record)), { recipients }), { overwrite: true, mode: 0o644, durable: false });
     return `${name}.age`;
   }
 

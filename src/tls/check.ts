@@ -10,6 +10,7 @@ import { fetchChain, parseEndpoint } from './remote.js';
 import type { OcspStatus } from './ocsp.js';
 import type { Cert as CertType, ServerVerdict, TrustError } from './validate.js';
 import { isIP } from './names.js';
+import { mapLimit } from '../concurrency.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -174,8 +175,6 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
   const context = createSecureContext({ ca: rootCertificates[0] });
   /** Certificates met before in this run, by base64 (files) or fingerprint (hosts). */
   const certCache = new Map<string, CertType>();
-  const results: Array<CheckResult | undefined> = new Array(expanded.length);
-  let next = 0;
   let done = 0;
   const one = async (target: string): Promise<CheckResult | undefined> => {
     const now = o.now();
@@ -218,13 +217,7 @@ export async function checkExpiry(targets: string[], o: CheckOptions, env: NodeJ
       o.onProgress?.(++done, expanded.length);
     }
   };
-  const worker = async () => {
-    while (next < expanded.length) {
-      const i = next++;
-      results[i] = await one(expanded[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency, expanded.length) }, worker));
+  const results = await mapLimit(expanded, o.concurrency, one);
   return results.filter((r): r is CheckResult => r !== undefined);
 }
 

@@ -1,7 +1,7 @@
 import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import { isKeyTypeName, parseKeyBlob, type PublicKey } from '../ssh/public-key.js';
 import { decodeBase64Strict, Reader } from '../ssh/wire.js';
-import { b64, hkdf32, openX25519, privateKey, rawPublic, sealX25519, unb64, x25519, type Unwrap, type Wrap } from './x25519-age.js';
+import { b64, hkdf32, openX25519, privateKey, publicKey, rawPublic, sealX25519, unb64, x25519, type Unwrap, type Wrap } from './x25519-age.js';
 
 /**
  * age's ssh-ed25519 and ssh-rsa recipient types, for existing SSH keys (agessh in the age repository
@@ -70,11 +70,12 @@ export function sshRecipient(line: string): { kind: SshKind; wrap: Wrap } {
     const tag = tagOf(key.blob);
     if (type === 'ssh-ed25519') {
       const theirs = montgomeryOf(key.ed25519!);
+      const theirKey = publicKey(theirs);
       const tweak = tweakOf(key.blob);
       return {
         kind: type,
         wrap: (fileKey) => {
-          const { share, body } = sealX25519(theirs, fileKey, ED25519_INFO, tweak);
+          const { share, body } = sealX25519(theirs, fileKey, ED25519_INFO, tweak, theirKey);
           return { type, args: [tag, b64(share)], body };
         },
       };

@@ -15,8 +15,25 @@ const ARMOR = '-----BEGIN AGE ENCRYPTED FILE-----';
 
 const badIdentity = (message: string, cause?: unknown) => new UsageError(message, { cause }, 'ERR_BAD_IDENTITY');
 
+/**
+ * Identities made ready, by their text: reading an OpenSSH key costs ~1 ms, and a team opens many
+ * files with one. A few only: a process holds the identities it uses anyway.
+ */
+const ready = new Map<string, Promise<Unwrap>>();
+
 /** An AGE-SECRET-KEY-1… or an unencrypted OpenSSH ed25519 or RSA private key, ready to open stanzas. */
-async function unwrapFor(identity: string): Promise<Unwrap> {
+function unwrapFor(identity: string): Promise<Unwrap> {
+  let unwrap = ready.get(identity);
+  if (!unwrap) {
+    unwrap = prepare(identity);
+    if (ready.size >= 8) ready.clear();
+    ready.set(identity, unwrap);
+    unwrap.catch(() => ready.delete(identity));
+  }
+  return unwrap;
+}
+
+async function prepare(identity: string): Promise<Unwrap> {
   if (isSshIdentity(identity)) {
     try {
       return await sshUnwrap(identity);
@@ -59,8 +76,21 @@ export async function ageDecrypt(file: Uint8Array, key: AgeKey, what: string): P
 
 export type RecipientKind = 'x25519' | SshKind;
 
+/** Parsed recipients, by line: an SSH key's conversion costs ~1 ms, and a team re-encrypts many files to the same few. */
+const parsed = new Map<string, { kind: RecipientKind; wrap: Wrap }>();
+
 function parseRecipient(line: string): { kind: RecipientKind; wrap: Wrap } {
   const recipient = line.trim();
+  let known = parsed.get(recipient);
+  if (!known) {
+    known = parseNew(recipient);
+    if (parsed.size >= 1024) parsed.clear();
+    parsed.set(recipient, known);
+  }
+  return known;
+}
+
+function parseNew(recipient: string): { kind: RecipientKind; wrap: Wrap } {
   try {
     return recipient.startsWith('age1') ? { kind: 'x25519', wrap: x25519Wrap(recipient) } : sshRecipient(recipient);
   } catch (cause) {

@@ -42,10 +42,11 @@ const SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
 /** An X25519 private key from its 32 raw bytes (X25519 clamps them). */
 export const privateKey = (raw: Uint8Array) => createPrivateKey({ key: Buffer.concat([PKCS8, raw]), format: 'der', type: 'pkcs8' });
-const publicKey = (raw: Uint8Array) => createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' });
+export const publicKey = (raw: Uint8Array) => createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' });
 export const rawPublic = (key: KeyObject) => createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI.length);
 /** X25519(mine, theirs); throws when the result is all zeros (a point of small order). */
-export const x25519 = (mine: KeyObject, theirs: Uint8Array) => diffieHellman({ privateKey: mine, publicKey: publicKey(theirs) });
+export const x25519 = (mine: KeyObject, theirs: Uint8Array | KeyObject) =>
+  diffieHellman({ privateKey: mine, publicKey: theirs instanceof Uint8Array ? publicKey(theirs) : theirs });
 export const hkdf32 = (ikm: Uint8Array, salt: Uint8Array, info: string) => Buffer.from(hkdfSync('sha256', ikm, salt, info, 32));
 
 function decodeBech32(text: string, prefix: string, what: string): Buffer {
@@ -86,11 +87,11 @@ const untweaked = (shared: Buffer) => shared;
  * The ephemeral-static X25519 wrap of the X25519 and ssh-ed25519 types: the file key sealed with
  * HKDF(shared, share ‖ theirs, info), where `tweak` may transform the shared secret (ssh-ed25519).
  */
-export function sealX25519(theirs: Buffer, fileKey: Buffer, info: string, tweak = untweaked): { share: Buffer; body: Buffer } {
+export function sealX25519(theirs: Buffer, fileKey: Buffer, info: string, tweak = untweaked, theirKey: KeyObject = publicKey(theirs)): { share: Buffer; body: Buffer } {
   // Generated as DER and re-imported (see nodeKeyPair in ssh/keys.ts: a generated KeyObject can deadlock Node 20).
   const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
   const share = pair.publicKey.subarray(SPKI.length);
-  const shared = tweak(x25519(createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }), theirs));
+  const shared = tweak(x25519(createPrivateKey({ key: pair.privateKey, format: 'der', type: 'pkcs8' }), theirKey));
   return { share, body: chacha(hkdf32(shared, Buffer.concat([share, theirs]), info), ZERO_NONCE, fileKey) };
 }
 
@@ -106,8 +107,9 @@ export function openX25519(mine: KeyObject, ours: Buffer, share: Buffer, body: B
 
 export function x25519Wrap(recipient: string): Wrap {
   const theirs = decodeBech32(recipient.trim(), 'age', 'recipient');
+  const theirKey = publicKey(theirs);
   return (fileKey) => {
-    const { share, body } = sealX25519(theirs, fileKey, X25519_INFO);
+    const { share, body } = sealX25519(theirs, fileKey, X25519_INFO, untweaked, theirKey);
     return { type: 'X25519', args: [b64(share)], body };
   };
 }
