@@ -41,6 +41,10 @@ export interface Comparison {
   against: Measured;
   /** The issue's ceiling for subject/against. */
   target?: number;
+  /** An absolute ceiling instead: subject < limitMs (against is then context, not the yardstick). */
+  limitMs?: number;
+  /** A ceiling in milliseconds over the peer instead: subject ≤ against + slackMs. */
+  slackMs?: number;
 }
 
 /** Measures `subject` against `against` in the same rounds. */
@@ -50,9 +54,14 @@ export function compare(name: string, subject: Cmd, against: Cmd, target?: numbe
 }
 
 export function report(rows: Comparison[]): string {
-  const lines = rows.map(({ name, subject, against, target }) => {
+  const lines = rows.map(({ name, subject, against, target, limitMs, slackMs }) => {
     const ratio = subject.medianMs / against.medianMs;
-    const verdict = target === undefined ? '' : ratio <= target ? `ok (≤ ${target}×)` : `OVER (target ≤ ${target}×)`;
+    let verdict = target === undefined ? '' : ratio <= target ? `ok (≤ ${target}×)` : `OVER (target ≤ ${target}×)`;
+    if (limitMs !== undefined) verdict = subject.medianMs < limitMs ? `ok (< ${limitMs} ms)` : `OVER (target < ${limitMs} ms)`;
+    if (slackMs !== undefined) {
+      const over = `${against.label} + ${slackMs} ms`;
+      verdict = subject.medianMs <= against.medianMs + slackMs ? `ok (≤ ${over})` : `OVER (target ≤ ${over})`;
+    }
     return `| ${name} | ${subject.medianMs.toFixed(1)} | ${against.label} | ${against.medianMs.toFixed(1)} | ${ratio.toFixed(2)}× | ${verdict} |`;
   });
   return ['| benchmark | keysmith ms | against | ms | ratio | target |', '|---|---|---|---|---|---|', ...lines].join('\n');

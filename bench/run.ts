@@ -5,6 +5,7 @@ import { oauthBenchmarks } from './oauth.js';
 import { scriptingBenchmarks } from './scripting.js';
 import { sshBenchmarks } from './ssh.js';
 import { startupBenchmarks } from './startup.js';
+import { teamBenchmarks } from './team.js';
 import { tlsBenchmarks } from './tls.js';
 import { vaultBenchmarks } from './vault.js';
 
@@ -33,6 +34,11 @@ if (!only || only === 'oauth') {
 }
 if (!only || only === 'tls') {
   const t = await tlsBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
+}
+if (!only || only === 'team') {
+  const t = await teamBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
 }
