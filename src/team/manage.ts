@@ -137,7 +137,7 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
     const rebased = await rebaseOnto(repo, UPSTREAM, signer);
     if (!rebased.ok) {
       const names = rebased.conflicts.map((p) => `@${name}/${p.replace(/\.age$/, '')}`);
-      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs with secret get --theirs, then resolve keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets: rebased.conflicts.map((p) => p.replace(/\.age$/, '')) } }, 'ERR_TEAM_CONFLICT');
+      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs (theirSecret), then resolveTeam keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets: rebased.conflicts.map((p) => p.replace(/\.age$/, '')) } }, 'ERR_TEAM_CONFLICT');
     }
     // Joined before being added: the clone learns its member name once the list has the key.
     if (!signer) await adoptMembership(repo, await vault.document());
