@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { baseEnv, runMain, tempHome } from '../helpers/cli.js';
+import { runMain, tempHome } from '../helpers/cli.js';
+import { teamPeople } from '../helpers/team.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
@@ -12,40 +13,10 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const remote = join(root, 'remote.git');
-  const people = ['alice', 'bob', 'carol', 'mallory', 'ci'] as const;
-  type Person = (typeof people)[number];
-  const env = {} as Record<Person, NodeJS.ProcessEnv>;
-  const key = (p: Person) => join(root, p, '.ssh', 'id_ed25519');
-  const pub = (p: Person) => readFileSync(`${key(p)}.pub`, 'utf8').trim();
-  const ks = (p: Person, args: string[], input?: string) => runMain(args, env[p], input === undefined ? {} : { input });
-  const ok = async (p: Person, args: string[], input?: string) => {
-    const r = await ks(p, args, input);
-    expect(r.code, `${p}: keysmith ${args.join(' ')}: ${r.stderr}`).toBe(0);
-    return r;
-  };
-  const teamDir = (p: Person) => join(root, p, 'ks', 'teams', 'acme');
-  const gitIn = (dir: string, args: string[], p: Person = 'mallory') => execFileSync('git', ['-C', dir, ...args], { env: env[p], encoding: 'utf8' });
-
-  beforeAll(() => {
-    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote]);
-    for (const p of people) {
-      mkdirSync(join(root, p, '.ssh'), { recursive: true, mode: 0o700 });
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${p}@test`, '-f', key(p)]);
-      env[p] = baseEnv({
-        HOME: join(root, p),
-        KEYSMITH_HOME: join(root, p, 'ks'),
-        KEYSMITH_VAULT: 'file',
-        KEYSMITH_AGE_IDENTITY: execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!,
-        GIT_CONFIG_GLOBAL: join(root, p, '.gitconfig'),
-        GIT_AUTHOR_NAME: p,
-        GIT_AUTHOR_EMAIL: `${p}@test`,
-        GIT_COMMITTER_NAME: p,
-        GIT_COMMITTER_EMAIL: `${p}@test`,
-        SSH_AUTH_SOCK: undefined,
-      });
-    }
-  });
+  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup } = teamPeople(root, ['alice', 'bob', 'carol', 'mallory', 'ci'] as const);
+  type Person = keyof typeof env;
+  const gitIn = (dir: string, args: string[], p: Person = 'mallory') => git(dir, args, p);
+  beforeAll(() => setup());
 
   it('alice creates the team; bob joins and is told his recipient line; alice adds him; bob reads what alice set', async () => {
     await ok('alice', ['team', 'create', 'acme', '--remote', `file://${remote}`, '--as', 'alice']);
