@@ -69,7 +69,7 @@ export class TeamVault implements Vault {
     return true;
   }
 
-  /** Names and dates of the secrets this identity reads, sorted; a secret it cannot read is listed as kind `unreadable`. */
+  /** Names and dates of the secrets this identity reads (others are not its to list), sorted. */
   async list(prefix?: string): Promise<SecretInfo[]> {
     const out: SecretInfo[] = [];
     for (const name of await secretNames(this.repo.dir)) {
@@ -78,7 +78,6 @@ export class TeamVault implements Vault {
         out.push(info(name, await this.open(name, (await readIfExists(fileOf(this.repo.dir, name)))!)));
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
-        out.push({ name, kind: 'unreadable', created: '', updated: '' });
       }
     }
     return out;

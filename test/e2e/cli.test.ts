@@ -32,6 +32,7 @@ describe('keysmith (built bin), file vault', () => {
       ['tls', 'issue'], ['tls', 'csr'], ['tls', 'sign'], ['tls', 'inspect'], ['tls', 'check'], ['tls', 'export'],
       ['ssh', 'keygen'], ['ssh', 'list'], ['ssh', 'show'], ['ssh', 'fingerprint'], ['ssh', 'import'], ['ssh', 'hosts', 'add'], ['ssh', 'deploy'], ['ssh', 'rotate'],
       ['oauth', 'add'], ['oauth', 'list'], ['oauth', 'remove'], ['oauth', 'login'], ['oauth', 'token'], ['oauth', 'status'], ['oauth', 'logout'],
+      ['team', 'create'], ['team', 'join'], ['team', 'add'], ['team', 'remove'], ['team', 'members'], ['team', 'sync'], ['team', 'status'], ['team', 'resolve'],
       ['exec'], ['inject'], ['completion']]) {
       const h = await run([...sub, '--help']);
       expect(h.code, sub.join(' ')).toBe(0);

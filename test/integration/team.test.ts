@@ -68,6 +68,22 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     await ok('bob', ['team', 'sync', 'acme']);
   });
 
+  it('vault migrate --team moves your records into the team; vault export --team backs up what you read of it', async () => {
+    await ok('alice', ['secret', 'set', 'local/one', '-'], 'from-my-vault');
+    const moved = JSON.parse((await ok('alice', ['--json', 'vault', 'migrate', '--team', 'acme'])).stdout) as { to: string; moved: string[] };
+    expect(moved).toEqual({ from: 'file', to: '@acme', moved: ['local/one'] });
+    expect((await ok('alice', ['secret', 'get', '@acme/local/one'])).stdout).toBe('from-my-vault');
+    expect((await ks('alice', ['secret', 'get', 'local/one'])).code).toBe(3);
+    const identity = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+    const out = join(root, 'alice', 'acme-backup.age');
+    await ok('alice', ['vault', 'export', '--team', 'acme', '--out', out, '--recipient', execFileSync('age-keygen', ['-y'], { input: identity, encoding: 'utf8' }).trim()]);
+    const doc = JSON.parse(execFileSync('age', ['-d', '-i', '-', out], { input: identity, encoding: 'utf8' })) as { records: Record<string, { value: string }> };
+    expect(Object.keys(doc.records).sort()).toEqual(['api/token', 'db/password', 'local/one']);
+    expect(doc.records['db/password']!.value).toBe('hunter2-team');
+    await ok('alice', ['secret', 'rm', '@acme/local/one']);
+    expect((await ks('alice', ['vault', 'migrate', '--to', 'file', '--team', 'acme'])).code).toBe(2);
+  });
+
   it('a commit by a non-member, pushed straight with git, is refused on sync: exit 4, naming it, nothing applied', async () => {
     const clone = join(root, 'mallory', 'clone');
     execFileSync('git', ['clone', '-q', `file://${remote}`, clone], { env: env.mallory });
