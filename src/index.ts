@@ -148,3 +148,20 @@ export { accessToken, logout, readTokens, type StoredTokens, type TokenOptions }
 export { login, type LoginOptions } from './oauth/login.js';
 export { discover } from './oauth/client.js';
 export { getProvider, listProviders, saveProvider, preset, type Grant, type ProviderConfig } from './oauth/providers.js';
+
+/**
+ * Team vaults on git: secrets shared by a team, one age file per secret encrypted to the SSH keys
+ * (or age recipients) of the members who read its path; every change an SSH-signed commit, every
+ * incoming commit checked against the member list before it. A team's vault is a {@link Vault}.
+ *
+ * @example
+ *   const ctx = { paths: resolvePaths(process.env), env: process.env };
+ *   await createTeam(ctx, 'acme', { member: 'alice', keyPath: `${process.env.HOME}/.ssh/id_ed25519`, remote: 'git@git.example.com:ops/secrets.git' });
+ *   await addMember(ctx, 'acme', 'bob', 'ssh-ed25519 AAAA… bob@laptop', ['prod/']);
+ *   const team = await openTeam(ctx, 'acme');
+ *   await putSecret(team, 'prod/db', 'hunter2', { kind: 'password', now: new Date() });
+ *   await syncTeam(ctx, 'acme'); // fetch, check each commit, rebase, push
+ */
+export { addMember, createTeam, joinTeam, openTeam, removeMember, resolveTeam, syncTeam, teamConflicts, teamMembers, teamStatus, theirSecret, type TeamContext } from './team/manage.js';
+export type { TeamVault, TeamIdentity } from './team/vault.js';
+export type { Member, TeamDocument } from './team/team.js';
