@@ -249,9 +249,10 @@ describeWith(['git', 'ssh-keygen', 'ssh', 'ssh-agent', 'ssh-add'], 'team vault g
   });
 
   it.each(['file:///nonexistent/team.git', 'ssh://127.0.0.1:1/team.git'])('an unreachable remote (%s) is exit 5 with a one-line reason', async (remote) => {
-    const attempts = [clone(remote, fresh('unreachable'), env), init(fresh('unreachable'), env, { remote }).then(fetch)];
+    // One after the other: a second promise rejecting while the first is awaited is an unhandled rejection.
+    const attempts = [() => clone(remote, fresh('unreachable'), env), () => init(fresh('unreachable'), env, { remote }).then(fetch)];
     for (const attempt of attempts) {
-      const err = (await attempt.then(() => undefined, (e: unknown) => e)) as KeysmithError;
+      const err = (await attempt().then(() => undefined, (e: unknown) => e)) as KeysmithError;
       expect(err).toBeInstanceOf(KeysmithError);
       expect(err).toMatchObject({ kind: 'unavailable', code: 'ERR_TEAM_UNREACHABLE' });
       expect(EXIT_CODES[err.kind]).toBe(5);
