@@ -1,8 +1,8 @@
 import { readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js';
 import { mapLimit } from '../concurrency.js';
-import { exists, writeFileAtomic } from '../fs.js';
+import { ensurePrivateDir, exists, writeFileAtomic } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
 import { checkUpstream, markChecked, UPSTREAM, verify } from './check.js';
@@ -58,6 +58,7 @@ export async function createTeam(ctx: TeamContext, name: string, options: { memb
   const recipient = await publicLine(options.keyPath);
   if (recipientKind(recipient) === 'x25519') throw new UsageError('a team is created with an SSH key (it signs the commits)', undefined, 'ERR_TEAM_KEY_TYPE');
   try {
+    await ensurePrivateDir(dirname(dir));
     const repo = await init(dir, ctx.env, { branch: BRANCH, ...(options.remote ? { remote: options.remote } : {}) });
     await recordKey(repo, options.member, options.keyPath);
     const vault = new TeamVault(name, repo, { key: await readFile(options.keyPath, 'utf8'), signer: { name: options.member, keyPath: options.keyPath } });
@@ -103,6 +104,7 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
   if (await exists(dir)) throw new UsageError(`a team vault named ${name} exists already (${dir})`, { detail: { kind: 'exists', what: 'file', names: [dir] } }, 'ERR_TEAM_EXISTS');
   const recipient = await publicLine(keyPath);
   try {
+    await ensurePrivateDir(dirname(dir));
     const repo = await clone(remote, dir, ctx.env);
     // An empty repository has no HEAD commit yet: not a team vault either.
     const head = (await git(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).trim();

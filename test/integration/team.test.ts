@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runMain, tempHome } from '../helpers/cli.js';
@@ -23,6 +23,7 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     const joined = await ok('bob', ['team', 'join', 'acme', `file://${remote}`]);
     expect(joined.stdout.trim()).toBe(pub('bob'));
     expect(joined.stderr).toContain('keysmith team add acme NAME');
+    for (const p of ['alice', 'bob'] as const) expect(statSync(join(teamDir(p), '..')).mode & 0o777).toBe(0o700);
     await ok('alice', ['team', 'add', 'acme', 'bob', pub('bob')]);
     await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'hunter2-team');
     await ok('alice', ['team', 'sync', 'acme']);
