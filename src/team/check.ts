@@ -45,13 +45,21 @@ export async function verify(repo: Repo, range: string, from: string, options: {
  * a member's removal would pass commit by commit, signed when they were a member), and each commit
  * it adds must pass `verify`. Then marks it checked.
  */
-export async function checkUpstream(repo: Repo): Promise<void> {
+export async function checkUpstream(repo: Repo): Promise<string> {
+  // One commit id from here on: a fetch landing between the checks and their use must change nothing.
+  const upstream = (await git(repo, ['rev-parse', '--verify', `${UPSTREAM}^{commit}`])).trim();
   const checked = await lastChecked(repo);
-  if (checked && (await git(repo, ['merge-base', checked, UPSTREAM], { allowFail: true })).trim() !== checked) {
+  if (checked && (await git(repo, ['merge-base', checked, upstream], { allowFail: true })).trim() !== checked) {
     throw refuse(UPSTREAM, `its history was rewritten (it no longer holds ${checked.slice(0, 12)}, the state last checked)`);
   }
-  await verify(repo, `HEAD..${UPSTREAM}`, UPSTREAM);
-  await markChecked(repo, UPSTREAM);
+  await verify(repo, `HEAD..${upstream}`, UPSTREAM);
+  await markChecked(repo, upstream);
+  return upstream;
+}
+
+/** Checks your own commits not yet pushed, as the others will check them: a member removed or narrowed since cannot push them. */
+export async function checkOwn(repo: Repo, upstream: string): Promise<void> {
+  await verify(repo, `${upstream}..HEAD`, 'your unpushed changes');
 }
 
 /**
@@ -68,10 +76,14 @@ export async function checkCheckout(repo: Repo, secret: string, pinned?: string)
   if (roots.length !== 1) throw refuse(where, 'its history has more than one first commit');
   const merge = (await git(repo, ['rev-list', '--min-parents=2', '--max-count=1', 'HEAD'])).trim();
   if (merge) throw refuse(where, `its history has a merge (${merge.slice(0, 12)}); a team vault's history is a line`);
-  if (pinned && !roots[0]!.startsWith(pinned.toLowerCase())) throw refuse(where, `its first commit is ${roots[0]!.slice(0, 12)}, not the pinned ${pinned}`);
+  if (pinned !== undefined && pinned !== '') {
+    // A full id: a short prefix can be matched by a commit made to order.
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(pinned)) throw new AuthError('KEYSMITH_TEAM_ROOT must be the first commit\'s full id (40 or 64 hex digits)', undefined, 'ERR_TEAM_BAD_ROOT');
+    if (roots[0] !== pinned.toLowerCase()) throw refuse(where, `its first commit is ${roots[0]!.slice(0, 12)}, not the pinned ${pinned.slice(0, 12)}`);
+  }
   await verify(repo, 'HEAD', where, { paths: [`${secret}.age`, TEAM_FILE], root: roots[0]! });
 }
 
-const lastChecked = async (repo: Repo) => (await git(repo, ['rev-parse', '--verify', '--quiet', CHECKED], { allowFail: true })).trim() || null;
+export const lastChecked = async (repo: Repo) => (await git(repo, ['rev-parse', '--verify', '--quiet', CHECKED], { allowFail: true })).trim() || null;
 
 export const markChecked = (repo: Repo, commit: string) => git(repo, ['update-ref', CHECKED, commit]);

@@ -42,6 +42,9 @@ const PINNED = [
   'gpg.openpgp.program=false',
   'gpg.x509.program=false',
   'rebase.backend=merge',
+  // A teammate's rename must not carry your edit of one secret into another: it is a conflict.
+  'merge.renames=false',
+  'diff.renames=false',
   'rebase.autoStash=false',
   'rebase.autoSquash=false',
   'rebase.updateRefs=false',
@@ -268,7 +271,7 @@ export async function rebaseOnto(repo: Repo, upstream: string, signer?: Signer):
     if (!signer) throw new FailedError('local commits cannot be rebased without a member key to sign them', undefined, 'ERR_TEAM_NO_SIGNER');
     await assertCanSign(repo, signer.keyPath);
   }
-  const args = ['rebase', '--quiet', ...(signer ? ['--gpg-sign'] : []), '--end-of-options', upstream];
+  const args = ['rebase', '--quiet', '--strategy-option=no-renames', ...(signer ? ['--gpg-sign'] : []), '--end-of-options', upstream];
   const result = await run(repo, args, signer ? { as: signer } : {});
   if (result.status === 0) return { ok: true };
   const conflicts = (await git(repo, ['diff', '--name-only', '--diff-filter=U', '-z'])).split('\0').filter(Boolean);

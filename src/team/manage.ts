@@ -5,7 +5,7 @@ import { mapLimit } from '../concurrency.js';
 import { ensurePrivateDir, exists, writeFileAtomic } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
-import { checkUpstream, markChecked, UPSTREAM, verify } from './check.js';
+import { checkOwn, checkUpstream, lastChecked, markChecked, UPSTREAM, verify } from './check.js';
 import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
 import { memberOf, newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
 import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
@@ -122,7 +122,11 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
   }
 }
 
-/** Pulls (verified, rebased) and pushes. A conflict on a secret stops with both versions kept. */
+/**
+ * Pulls (each commit checked, then rebased onto) and pushes. Your unpushed changes are re-encrypted
+ * to the member list upstream has now when it changed, and checked as the others will check them
+ * before they are pushed. A conflict on a secret stops with both versions kept.
+ */
 export async function syncTeam(ctx: TeamContext, name: string): Promise<{ received: number; sent: number }> {
   const vault = await openTeam(ctx, name);
   const { repo } = vault;
@@ -130,26 +134,49 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
   // Nothing new either way: one rev-parse, not the checks.
   const [head, up] = (await git(repo, ['rev-parse', 'HEAD', UPSTREAM], { allowFail: true })).trim().split('\n');
   if (head && head === up) return { received: 0, sent: 0 };
-  const upstream = await hasUpstream(repo);
   let received = 0;
-  if (upstream) {
-    received = (await commitsIn(repo, `HEAD..${UPSTREAM}`)).length;
-    await checkUpstream(repo);
+  let upstream: string | undefined;
+  if (await hasUpstream(repo)) {
+    const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM], { allowFail: true })).trim();
+    upstream = await checkUpstream(repo);
+    received = (await commitsIn(repo, `HEAD..${upstream}`)).length;
     const signer = vault.describe().writable ? vault.writer() : undefined;
-    const rebased = await rebaseOnto(repo, UPSTREAM, signer);
+    const both = await conflicts(repo, upstream);
+    const rebased = both.length ? { ok: false as const, conflicts: both.map((s) => `${s}.age`) } : await rebaseOnto(repo, upstream, signer);
     if (!rebased.ok) {
-      const names = rebased.conflicts.map((p) => `@${name}/${p.replace(/\.age$/, '')}`);
-      throw new FailedError(`both sides changed ${names.join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs (theirSecret), then resolveTeam keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets: rebased.conflicts.map((p) => p.replace(/\.age$/, '')) } }, 'ERR_TEAM_CONFLICT');
+      const secrets = rebased.conflicts.map((p) => p.replace(/\.age$/, ''));
+      throw new FailedError(`both sides changed ${secrets.map((s) => `@${name}/${s}`).join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs (theirSecret), then resolveTeam keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets } }, 'ERR_TEAM_CONFLICT');
     }
     // Joined before being added: the clone learns its member name once the list has the key.
     if (!signer) await adoptMembership(repo, await vault.document());
+    else if (base && (await commitsIn(repo, `${base}..${upstream}`, [TEAM_FILE])).length > 0) await resealYours(vault, upstream, signer);
+    await checkOwn(repo, upstream);
   }
-  const sent = upstream ? (await commitsIn(repo, `${UPSTREAM}..HEAD`)).length : 1;
+  const sent = upstream ? (await commitsIn(repo, `${upstream}..HEAD`)).length : 1;
   if (sent > 0 && vault.describe().writable) {
     await push(repo);
     await markChecked(repo, 'HEAD');
   }
   return { received, sent };
+}
+
+/**
+ * The secrets your unpushed commits wrote, encrypted again to the member list upstream has now (a
+ * member removed meanwhile must not read them), in one more signed commit.
+ */
+async function resealYours(vault: TeamVault, upstream: string, signer: { name: string; keyPath: string }): Promise<void> {
+  const team = await vault.document();
+  const paths = [...new Set((await commitsIn(vault.repo, `${upstream}..HEAD`)).flatMap((c) => c.paths))].filter((p) => p.endsWith('.age'));
+  const sealed: string[] = [];
+  for (const path of paths) {
+    const secret = path.slice(0, -'.age'.length);
+    const record = await vault.get(secret).catch((err: unknown) => {
+      if (err instanceof NotFoundError || err instanceof AuthError) return undefined; // removed since; or no longer yours (checkOwn refuses it)
+      throw err;
+    });
+    if (record && readersOf(team, secret).length > 0) sealed.push(await vault.seal(team, secret, record));
+  }
+  if (sealed.length) await signedCommit(vault.repo, `re-encrypt ${sealed.length} secret(s) to the members now`, signer, sealed);
 }
 
 /** The member list, with what each reads and whether they can write. */
@@ -174,17 +201,19 @@ export async function addMember(ctx: TeamContext, name: string, member: string, 
   const clash = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient));
   if (clash) throw new UsageError(`that key is ${clash[0]}'s already`, undefined, 'ERR_TEAM_MEMBER_EXISTS');
   const next: TeamDocument = { ...team, members: { ...team.members, [member]: { recipient: recipient.trim(), paths: [...new Set(readPaths.map(normalizePath))] } } };
-  const reencrypted = await reseal(vault, next, (secret) => reads(next.members[member]!, secret));
-  const paths = await vault.writeDocument(next);
-  await signedCommit(vault.repo, `add ${member} to ${name}`, signer, [...paths, ...reencrypted.map((n) => `${n}.age`)]);
-  return { reencrypted };
+  return restoringOnFailure(vault, async () => {
+    const { names: reencrypted } = await reseal(vault, next, (secret) => reads(next.members[member]!, secret));
+    const paths = await vault.writeDocument(next);
+    await signedCommit(vault.repo, `add ${member} to ${name}`, signer, [...paths, ...reencrypted.map((n) => `${n}.age`)]);
+    return { reencrypted };
+  });
 }
 
 /**
  * Removes a member and re-encrypts every secret they could read without them, in one signed commit.
  * Returns those secrets: the member saw their values, which only a rotation makes worthless.
  */
-export async function removeMember(ctx: TeamContext, name: string, member: string, options: { rotate?: boolean; now?: Date } = {}): Promise<{ exposed: string[]; rotated: string[] }> {
+export async function removeMember(ctx: TeamContext, name: string, member: string, options: { rotate?: boolean; now?: Date } = {}): Promise<{ exposed: string[]; rotated: string[]; dropped: string[] }> {
   const vault = await openTeam(ctx, name);
   const signer = vault.writer();
   const team = await vault.document();
@@ -192,35 +221,61 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
   if (!gone) throw new NotFoundError(`${member} is not a member of ${name}`, undefined, 'ERR_TEAM_NO_MEMBER');
   if (member === signer.name) throw new UsageError('a member cannot remove themselves; ask another member', undefined, 'ERR_TEAM_SELF');
   const next: TeamDocument = { ...team, members: Object.fromEntries(Object.entries(team.members).filter(([n]) => n !== member)) };
-  const exposed = await reseal(vault, next, (secret) => reads(gone, secret));
-  // They saw the values: with `rotate`, the ones keysmith generated get new ones, made alike.
-  const rotated: string[] = [];
-  for (const secret of options.rotate ? exposed : []) {
-    const record = await vault.get(secret);
-    const how = record.meta?.generated as { length?: unknown; charset?: unknown } | undefined;
-    if (typeof how?.length !== 'number' || typeof how.charset !== 'string') continue;
-    const { generatePassword } = await import('../vault/generate.js');
-    await vault.seal(next, secret, { ...record, value: generatePassword(how.length, how.charset), updated: (options.now ?? new Date()).toISOString() });
-    rotated.push(secret);
+  return restoringOnFailure(vault, async () => {
+    const { names: exposed, dropped } = await reseal(vault, next, (secret) => reads(gone, secret), true);
+    // They saw the values: with `rotate`, the ones keysmith generated get new ones, made alike.
+    const rotated: string[] = [];
+    for (const secret of options.rotate ? exposed : []) {
+      const record = await vault.get(secret);
+      const how = record.meta?.generated as { length?: unknown; charset?: unknown } | undefined;
+      if (typeof how?.length !== 'number' || typeof how.charset !== 'string') continue;
+      // As recorded, but never weaker than the default: any reader of the record could have rewritten it.
+      const { CHARSETS, entropyBits, generatePassword } = await import('../vault/generate.js');
+      const alike = Object.hasOwn(CHARSETS, how.charset) && Number.isInteger(how.length) && how.length <= 4096 && entropyBits(how.length, how.charset as keyof typeof CHARSETS) >= 128;
+      await vault.seal(next, secret, { ...record, value: alike ? generatePassword(how.length, how.charset) : generatePassword(32, 'alnum'), updated: (options.now ?? new Date()).toISOString() });
+      rotated.push(secret);
+    }
+    const paths = await vault.writeDocument(next);
+    await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer, [...paths, ...[...exposed, ...dropped].map((n) => `${n}.age`)]);
+    return { exposed, rotated, dropped };
+  });
+}
+
+/** Runs a change of the working tree; if it fails, the tree is put back as committed (nothing half re-encrypted is left). */
+async function restoringOnFailure<T>(vault: TeamVault, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (err) {
+    await git(vault.repo, ['reset', '--quiet', '--hard', 'HEAD'], { allowFail: true });
+    throw err;
   }
-  const paths = await vault.writeDocument(next);
-  await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer, [...paths, ...exposed.map((n) => `${n}.age`)]);
-  return { exposed, rotated };
 }
 
 /** Re-encrypts the secrets `which` selects to their readers in `team`; every one must be readable by the signer. */
-async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean): Promise<string[]> {
+/**
+ * Re-encrypts the secrets `which` selects to their readers in `team`. The signer reads everything
+ * (only such a member changes the list), so a file their key does not open was not written for the
+ * team: with `drop` (a removal) it is deleted and reported, else the change stops naming it.
+ */
+async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean, drop = false): Promise<{ names: string[]; dropped: string[] }> {
   const names = (await secretNames(vault.repo.dir)).filter(which);
+  const dropped: string[] = [];
   // A few at once: one file's reads and writes overlap another's encryption.
   await mapLimit(names, 8, async (secret) => {
     const record = await vault.get(secret).catch((err: unknown) => {
-      if (err instanceof AuthError) throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: your key does not read it; a member who reads everything under the path must do this`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
-      throw err;
+      if (!(err instanceof AuthError)) throw err;
+      if (drop) return undefined;
+      throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: it is not encrypted to your key, so it was not written for the team; remove it, then try again`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
     });
+    if (!record) {
+      await rm(join(vault.repo.dir, `${secret}.age`));
+      dropped.push(secret);
+      return;
+    }
     if (readersOf(team, secret).length === 0) throw new UsageError(`nobody would read @${vault.team}/${secret} any more`, undefined, 'ERR_TEAM_NO_READERS');
     await vault.seal(team, secret, record);
   });
-  return names;
+  return { names: names.filter((n) => !dropped.includes(n)), dropped: dropped.sort() };
 }
 
 /** Remote, last fetch, members, commits not yet pushed or pulled. */
@@ -247,10 +302,18 @@ export async function teamStatus(ctx: TeamContext, name: string) {
 /** The secrets changed both in your unpushed commits and upstream since they parted: what `syncTeam` stops on. */
 export async function teamConflicts(ctx: TeamContext, name: string): Promise<string[]> {
   const { repo } = await openTeam(ctx, name);
-  if (!(await hasUpstream(repo))) return [];
-  const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM])).trim();
+  return (await hasUpstream(repo)) ? conflicts(repo, UPSTREAM) : [];
+}
+
+/**
+ * The secrets changed both by your unpushed commits and upstream since they parted. Paths, not
+ * git's merge: a teammate's rename is a deletion and an addition, so your edit of the old name
+ * conflicts instead of following the file to its new name.
+ */
+async function conflicts(repo: Repo, upstream: string): Promise<string[]> {
+  const base = (await git(repo, ['merge-base', 'HEAD', upstream])).trim();
   const changed = async (range: string) => new Set((await commitsIn(repo, range)).flatMap((c) => c.paths));
-  const [mine, theirs] = await Promise.all([changed(`${base}..HEAD`), changed(`${base}..${UPSTREAM}`)]);
+  const [mine, theirs] = await Promise.all([changed(`${base}..HEAD`), changed(`${base}..${upstream}`)]);
   return [...mine].filter((p) => theirs.has(p) && p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).sort();
 }
 
@@ -259,7 +322,13 @@ const hasUpstream = async (repo: Repo) => (await git(repo, ['rev-parse', '--veri
 /** The other side's version of a secret, as last fetched (`secret get @team/x --theirs`). */
 export async function theirSecret(ctx: TeamContext, name: string, secret: string) {
   const vault = await openTeam(ctx, name);
-  const bytes = (await hasUpstream(vault.repo)) ? await show(vault.repo, UPSTREAM, `${secret}.age`) : null;
+  // Only a checked state: what a refused sync fetched is never read.
+  const checked = await lastChecked(vault.repo);
+  const fetched = (await git(vault.repo, ['rev-parse', '--verify', '--quiet', UPSTREAM], { allowFail: true })).trim();
+  if (checked && fetched && checked !== fetched) {
+    throw new AuthError(`${UPSTREAM} holds changes not checked (a sync refused them, or none ran since the fetch); sync first`, undefined, 'ERR_TEAM_UNVERIFIED');
+  }
+  const bytes = checked ? await show(vault.repo, checked, `${secret}.age`) : null;
   if (!bytes) throw new NotFoundError(`no secret named @${name}/${secret} upstream (${UPSTREAM})`, undefined, 'ERR_VAULT_NOT_FOUND');
   return vault.open(secret, bytes);
 }
@@ -275,8 +344,8 @@ export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' |
   const signer = vault.writer();
   const conflicts = await teamConflicts(ctx, name);
   if (conflicts.length === 0) throw new UsageError(`${name} has no conflict to resolve; sync it`, undefined, 'ERR_TEAM_NO_CONFLICT');
-  await checkUpstream(repo);
-  const base = (await git(repo, ['merge-base', 'HEAD', UPSTREAM])).trim();
+  const upstream = await checkUpstream(repo);
+  const base = (await git(repo, ['merge-base', 'HEAD', upstream])).trim();
   const mine = [...new Set((await commitsIn(repo, `${base}..HEAD`)).flatMap((c) => c.paths))];
   if (mine.includes(TEAM_FILE)) throw new UsageError('the member list changed on both sides: keep theirs, then make your member change again', undefined, 'ERR_TEAM_CONFLICT');
   // Your versions, decrypted now: re-sealed below to upstream's members.
@@ -287,7 +356,7 @@ export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' |
     const bytes = await show(repo, 'HEAD', path);
     kept.set(secret, bytes ? await vault.open(secret, bytes) : null);
   }
-  await git(repo, ['reset', '--hard', '--quiet', UPSTREAM]);
+  await git(repo, ['reset', '--hard', '--quiet', upstream]);
   const team = await vault.document();
   for (const [secret, record] of kept) {
     if (record) await vault.seal(team, secret, record);

@@ -64,7 +64,7 @@ export function parseTeam(bytes: Uint8Array | null | undefined, where: string): 
   }
   if (doc.version !== 1) throw new FailedError(`${where} is team format version ${String(doc.version)}, newer than this keysmith reads`, undefined, 'ERR_TEAM_VERSION');
   for (const [name, m] of Object.entries(doc.members)) {
-    if (!MEMBER_NAME.test(name) || !m || typeof m.recipient !== 'string' || !Array.isArray(m.paths) || m.paths.some((p) => typeof p !== 'string')) {
+    if (!MEMBER_NAME.test(name) || !m || typeof m.recipient !== 'string' || /[\x00-\x1f\x7f]/.test(m.recipient) || !Array.isArray(m.paths) || m.paths.some((p) => typeof p !== 'string')) {
       throw new FailedError(`${where}: member ${JSON.stringify(name)} is malformed`, undefined, 'ERR_TEAM_NOT_A_TEAM');
     }
   }

@@ -7,7 +7,7 @@ import { matchesPrefix, validateName } from '../vault/names.js';
 import { info, parseRecord } from '../vault/record.js';
 import type { SecretInfo, SecretRecord, Vault, VaultDescription } from '../vault/types.js';
 import { checkCheckout } from './check.js';
-import { signedCommit, type Repo } from './git.js';
+import { git, show, signedCommit, type Repo } from './git.js';
 import { parseTeam, readersOf, RECIPIENTS_FILE, recipientFiles, serializeTeam, TEAM_FILE, type TeamDocument } from './team.js';
 
 /** Who is using the team vault: the private key that decrypts, and for a writer their name and key file (git signs with it). */
@@ -35,8 +35,9 @@ export class TeamVault implements Vault {
 
   async get(name: string): Promise<SecretRecord> {
     validateName(name);
+    // A checkout not synced by keysmith is read from the commit checked, never from its files (a workspace may hold others).
     if (this.checkReads) await checkCheckout(this.repo, name, this.repo.env.KEYSMITH_TEAM_ROOT);
-    const bytes = await readIfExists(fileOf(this.repo.dir, name));
+    const bytes = this.checkReads ? await show(this.repo, 'HEAD', `${name}.age`) : await readIfExists(fileOf(this.repo.dir, name));
     if (!bytes) throw new NotFoundError(`no secret named @${this.team}/${name}`, undefined, 'ERR_VAULT_NOT_FOUND');
     return this.open(name, bytes);
   }
@@ -72,10 +73,14 @@ export class TeamVault implements Vault {
   /** Names and dates of the secrets this identity reads (others are not its to list), sorted. */
   async list(prefix?: string): Promise<SecretInfo[]> {
     const out: SecretInfo[] = [];
-    for (const name of await secretNames(this.repo.dir)) {
+    // A checkout keysmith did not sync: the names of the commit, each read as get reads it (checked).
+    const names = this.checkReads
+      ? (await git(this.repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).sort()
+      : await secretNames(this.repo.dir);
+    for (const name of names) {
       if (!matchesPrefix(name, prefix)) continue;
       try {
-        out.push(info(name, await this.open(name, (await readIfExists(fileOf(this.repo.dir, name)))!)));
+        out.push(info(name, this.checkReads ? await this.get(name) : await this.open(name, (await readIfExists(fileOf(this.repo.dir, name)))!)));
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
       }
@@ -144,7 +149,7 @@ export async function secretNames(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.age'))
     .map((e) => relative(dir, join(e.parentPath, e.name)).slice(0, -'.age'.length))
-    .filter((name) => !name.startsWith('.git/') && !name.split('/').some((part) => part.startsWith('.')))
+    .filter((name) => !name.startsWith('.git/'))
     .sort();
 }
 

@@ -91,6 +91,8 @@ function parseRecipient(line: string): { kind: RecipientKind; wrap: Wrap } {
 }
 
 function parseNew(recipient: string): { kind: RecipientKind; wrap: Wrap } {
+  // One line: a second one hidden in it would be a second recipient to whatever reads the line.
+  if (/[\x00-\x1f\x7f]/.test(recipient)) throw new UsageError('a recipient is one line, without control characters', undefined, 'ERR_BAD_RECIPIENT');
   try {
     return recipient.startsWith('age1') ? { kind: 'x25519', wrap: x25519Wrap(recipient) } : sshRecipient(recipient);
   } catch (cause) {

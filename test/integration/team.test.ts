@@ -131,9 +131,13 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     for (const secret of ['db/password.age', 'api/token.age']) {
       expect(() => execFileSync('age', ['-d', '-i', key('bob'), join(teamDir('alice'), secret)], { stdio: 'pipe' })).toThrow();
     }
-    // bob, on his clone from before, signs a change and pushes it (the remote checks nothing) …
+    // bob, on his clone from before, signs a change: his own sync will not push it …
     await ok('bob', ['secret', 'set', '@acme/evil', '-'], 'planted-by-bob');
-    await ok('bob', ['team', 'sync', 'acme']);
+    const own = await ks('bob', ['team', 'sync', 'acme']);
+    expect(own.code, own.stderr).toBe(4);
+    expect(own.stderr).toContain('your unpushed changes');
+    // … so he pushes it with git (the remote checks nothing) …
+    gitIn(teamDir('bob'), ['push', '-q', 'origin', 'HEAD:main'], 'bob');
     // … and alice refuses it: bob is not a member of the list before that commit.
     const head = gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim();
     const refused = await ks('alice', ['team', 'sync', 'acme']);
@@ -215,14 +219,14 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
   });
 
   it('remove --rotate gives the generated secrets the member saw new values, alike; others are listed only', async () => {
-    await ok('alice', ['secret', 'generate', '@acme/gen/pw', '--length', '24', '--charset', 'hex']);
+    await ok('alice', ['secret', 'generate', '@acme/gen/pw', '--length', '32', '--charset', 'hex']);
     const before = (await ok('alice', ['secret', 'get', '@acme/gen/pw'])).stdout;
     const removed = JSON.parse((await ok('alice', ['--json', 'team', 'remove', 'acme', 'carol', '--rotate'])).stdout) as { exposed: string[]; rotated: string[] };
     expect(removed.rotated).toEqual(['@acme/gen/pw']);
     expect(removed.exposed).toEqual(expect.arrayContaining(['@acme/gen/pw', '@acme/one', '@acme/db/password']));
     const after = (await ok('alice', ['secret', 'get', '@acme/gen/pw'])).stdout;
     expect(after).not.toBe(before);
-    expect(after).toMatch(/^[0-9a-f]{24}$/);
+    expect(after).toMatch(/^[0-9a-f]{32}$/);
     expect((await ok('alice', ['secret', 'get', '@acme/one'])).stdout).toBe('alice-again');
     await ok('alice', ['team', 'sync', 'acme']);
   });
