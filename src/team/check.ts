@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.js';
+import { AuthError, UsageError } from '../errors.js';
 import { commitSigner, commitsIn, git, show, type Repo } from './git.js';
 import { allowedSigners, parseTeam, RECIPIENTS_FILE, refusal, TEAM_FILE, type TeamDocument } from './team.js';
 
@@ -72,16 +72,24 @@ export async function checkCheckout(repo: Repo, secret: string, pinned?: string)
   if ((await git(repo, ['rev-parse', '--is-shallow-repository'])).trim() === 'true') {
     throw new AuthError(`${where} is shallow: its history cannot be checked`, { hint: 'check out the whole history (git fetch --unshallow; actions/checkout: fetch-depth: 0)' }, 'ERR_TEAM_SHALLOW');
   }
-  const roots = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim().split('\n');
-  if (roots.length !== 1) throw refuse(where, 'its history has more than one first commit');
+  const root = await firstCommit(repo, where, pinned);
   const merge = (await git(repo, ['rev-list', '--min-parents=2', '--max-count=1', 'HEAD'])).trim();
   if (merge) throw refuse(where, `its history has a merge (${merge.slice(0, 12)}); a team vault's history is a line`);
+  await verify(repo, 'HEAD', where, { paths: [`${secret}.age`, TEAM_FILE], root });
+}
+
+/**
+ * The first commit of HEAD's history: the one the member list starts from, taken on trust unless
+ * `pinned` (its full id: a short prefix can be matched by a commit made to order) says which.
+ */
+export async function firstCommit(repo: Repo, where: string, pinned?: string): Promise<string> {
+  const roots = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim().split('\n');
+  if (roots.length !== 1) throw refuse(where, 'its history has more than one first commit');
   if (pinned !== undefined && pinned !== '') {
-    // A full id: a short prefix can be matched by a commit made to order.
-    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(pinned)) throw new AuthError('KEYSMITH_TEAM_ROOT must be the first commit\'s full id (40 or 64 hex digits)', undefined, 'ERR_TEAM_BAD_ROOT');
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(pinned)) throw new UsageError('the pinned first commit must be its full id (40 or 64 hex digits)', undefined, 'ERR_TEAM_BAD_ROOT');
     if (roots[0] !== pinned.toLowerCase()) throw refuse(where, `its first commit is ${roots[0]!.slice(0, 12)}, not the pinned ${pinned.slice(0, 12)}`);
   }
-  await verify(repo, 'HEAD', where, { paths: [`${secret}.age`, TEAM_FILE], root: roots[0]! });
+  return roots[0]!;
 }
 
 export const lastChecked = async (repo: Repo) => (await git(repo, ['rev-parse', '--verify', '--quiet', CHECKED], { allowFail: true })).trim() || null;

@@ -5,7 +5,7 @@ import { mapLimit } from '../concurrency.js';
 import { ensurePrivateDir, exists, writeFileAtomic } from '../fs.js';
 import type { KeysmithPaths } from '../paths.js';
 import { recipientKind, sshRecipientOf } from '../vault/age.js';
-import { checkOwn, checkUpstream, lastChecked, markChecked, UPSTREAM, verify } from './check.js';
+import { checkOwn, checkUpstream, firstCommit, lastChecked, markChecked, UPSTREAM, verify } from './check.js';
 import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
 import { memberOf, newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
 import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
@@ -99,7 +99,7 @@ const recordKey = (repo: Repo, member: string | undefined, keyPath: string) =>
  * before it (the first by a member of its own). Returns the member name the key has, or null with
  * the recipient line a member adds (`addMember`).
  */
-export async function joinTeam(ctx: TeamContext, name: string, remote: string, keyPath: string): Promise<{ member: string | null; recipient: string }> {
+export async function joinTeam(ctx: TeamContext, name: string, remote: string, keyPath: string, options: { root?: string } = {}): Promise<{ member: string | null; recipient: string; root: string }> {
   const dir = teamDir(ctx.paths, name);
   if (await exists(dir)) throw new UsageError(`a team vault named ${name} exists already (${dir})`, { detail: { kind: 'exists', what: 'file', names: [dir] } }, 'ERR_TEAM_EXISTS');
   const recipient = await publicLine(keyPath);
@@ -109,13 +109,13 @@ export async function joinTeam(ctx: TeamContext, name: string, remote: string, k
     // An empty repository has no HEAD commit yet: not a team vault either.
     const head = (await git(repo, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).trim();
     const team = parseTeam(head ? await show(repo, 'HEAD', TEAM_FILE) : null, remote);
-    // The first commit is taken on trust, as ssh takes a new host key; every later one is checked.
-    const root = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim().split('\n')[0]!;
+    // The first commit is taken on trust (as ssh takes a new host key) unless pinned; every later one is checked.
+    const root = await firstCommit(repo, remote, options.root);
     await verify(repo, 'HEAD', remote, { root });
     await markChecked(repo, 'HEAD');
     const member = Object.entries(team.members).find(([, m]) => sameKey(m.recipient, recipient))?.[0] ?? null;
     await recordKey(repo, member ?? undefined, keyPath);
-    return { member, recipient };
+    return { member, recipient, root };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -289,6 +289,7 @@ export async function teamStatus(ctx: TeamContext, name: string) {
   return {
     team: name,
     dir: repo.dir,
+    root: (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim(),
     remote,
     lastSync: fetched,
     members: Object.keys((await vault.document()).members).length,

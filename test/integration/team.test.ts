@@ -165,7 +165,14 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
   });
 
   it('concurrent edits of different secrets both survive; of the same secret, sync stops naming it', async () => {
-    const joined = await ok('carol', ['team', 'join', 'acme', `file://${remote}`]);
+    // The first commit pinned, as a member's team status shows it: a wrong pin or a short one refuses the clone.
+    const root = (JSON.parse((await ok('alice', ['--json', 'team', 'status', 'acme'])).stdout) as { root: string }).root;
+    expect(root).toMatch(/^[0-9a-f]{40}$/);
+    const wrong = await ks('carol', ['team', 'join', 'acme', `file://${remote}`, '--root', 'f'.repeat(40)]);
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toContain('not the pinned ffffffffffff');
+    expect((await ks('carol', ['team', 'join', 'acme', `file://${remote}`, '--root', root.slice(0, 7)])).code).toBe(2);
+    const joined = await ok('carol', ['team', 'join', 'acme', `file://${remote}`, '--root', root]);
     expect(joined.stdout.trim()).toBe(pub('carol'));
     await ok('alice', ['team', 'add', 'acme', 'carol', pub('carol')]);
     await ok('alice', ['team', 'sync', 'acme']);

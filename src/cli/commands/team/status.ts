@@ -7,7 +7,7 @@ export default function statusCommand(command: Command, contextFor: ContextFor):
     .argument('<team>', 'team name')
     .addHelpText('after', `
 Example:
-  $ keysmith team status acme --json   # {team, dir, remote, lastSync, members, you, unpushed, unpulled, conflicts}`)
+  $ keysmith team status acme --json   # {team, dir, root, remote, lastSync, members, you, unpushed, unpulled, conflicts}`)
     .action(async (team: string, _flags: unknown, command: Command) => {
       const ctx = contextFor(command);
       const status = await teamStatus(ctx.vaultOptions(), team);
