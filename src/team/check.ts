@@ -67,8 +67,16 @@ export async function checkOwn(repo: Repo, upstream: string): Promise<void> {
  * (not a shallow clone), one first commit (`pinned`, KEYSMITH_TEAM_ROOT, if given), and every
  * commit that touched the secret or the member list.
  */
-export async function checkCheckout(repo: Repo, secret: string, pinned?: string): Promise<void> {
+export async function checkCheckout(repo: Repo, secret: string, pinned?: string, since?: string): Promise<void> {
   const where = `the checkout ${repo.dir}`;
+  // A state known good (KEYSMITH_TEAM_SINCE: say, a member's removal) the checkout must hold: a
+  // history rewritten from before it, signed while its signer still was a member, is refused.
+  if (since) {
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(since)) throw new UsageError('KEYSMITH_TEAM_SINCE must be a full commit id (40 or 64 hex digits)', undefined, 'ERR_TEAM_BAD_ROOT');
+    if ((await git(repo, ['merge-base', since, 'HEAD'], { allowFail: true })).trim() !== since.toLowerCase()) {
+      throw refuse(where, `it does not hold ${since.slice(0, 12)} (KEYSMITH_TEAM_SINCE): its history was rewritten`);
+    }
+  }
   if ((await git(repo, ['rev-parse', '--is-shallow-repository'])).trim() === 'true') {
     throw new AuthError(`${where} is shallow: its history cannot be checked`, { hint: 'check out the whole history (git fetch --unshallow; actions/checkout: fetch-depth: 0)' }, 'ERR_TEAM_SHALLOW');
   }

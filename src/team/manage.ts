@@ -8,7 +8,7 @@ import { recipientKind, sshRecipientOf } from '../vault/age.js';
 import { checkOwn, checkUpstream, firstCommit, lastChecked, markChecked, UPSTREAM, verify } from './check.js';
 import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
 import { memberOf, newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
-import { secretNames, TeamVault, type TeamIdentity } from './vault.js';
+import { TeamVault, type TeamIdentity } from './vault.js';
 
 /** What team functions need from their caller. */
 export interface TeamContext {
@@ -149,7 +149,7 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
     }
     // Joined before being added: the clone learns its member name once the list has the key.
     if (!signer) await adoptMembership(repo, await vault.document());
-    else if (base && (await commitsIn(repo, `${base}..${upstream}`, [TEAM_FILE])).length > 0) await resealYours(vault, upstream, signer);
+    else if (base) await resealAcross(vault, base, upstream, signer);
     await checkOwn(repo, upstream);
   }
   const sent = upstream ? (await commitsIn(repo, `${upstream}..HEAD`)).length : 1;
@@ -161,17 +161,22 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
 }
 
 /**
- * The secrets your unpushed commits wrote, encrypted again to the member list upstream has now (a
- * member removed meanwhile must not read them), in one more signed commit.
+ * After a rebase across a change of the member list (upstream's, or one of your unpushed commits),
+ * the secrets either side wrote since they parted are encrypted again to the list as it is now: a
+ * member removed must not read them, a member added must. One more signed commit.
  */
-async function resealYours(vault: TeamVault, upstream: string, signer: { name: string; keyPath: string }): Promise<void> {
+async function resealAcross(vault: TeamVault, base: string, upstream: string, signer: { name: string; keyPath: string }): Promise<void> {
+  const changed = async (range: string) => (await commitsIn(vault.repo, range)).flatMap((c) => c.paths);
+  const [theirs, mine] = await Promise.all([changed(`${base}..${upstream}`), changed(`${upstream}..HEAD`)]);
+  const paths = new Set<string>();
+  if (theirs.includes(TEAM_FILE)) mine.forEach((p) => paths.add(p));
+  if (mine.includes(TEAM_FILE)) theirs.forEach((p) => paths.add(p));
   const team = await vault.document();
-  const paths = [...new Set((await commitsIn(vault.repo, `${upstream}..HEAD`)).flatMap((c) => c.paths))].filter((p) => p.endsWith('.age'));
   const sealed: string[] = [];
-  for (const path of paths) {
+  for (const path of [...paths].filter((p) => p.endsWith('.age'))) {
     const secret = path.slice(0, -'.age'.length);
     const record = await vault.get(secret).catch((err: unknown) => {
-      if (err instanceof NotFoundError || err instanceof AuthError) return undefined; // removed since; or no longer yours (checkOwn refuses it)
+      if (err instanceof NotFoundError || err instanceof AuthError) return undefined; // removed since; or not yours to read (checkOwn refuses what you may not write)
       throw err;
     });
     if (record && readersOf(team, secret).length > 0) sealed.push(await vault.seal(team, secret, record));
@@ -243,6 +248,10 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
 
 /** Runs a change of the working tree; if it fails, the tree is put back as committed (nothing half re-encrypted is left). */
 async function restoringOnFailure<T>(vault: TeamVault, change: () => Promise<T>): Promise<T> {
+  // Only keysmith's own work is undone: a clone with changes of yours (edited, staged) is not touched.
+  if ((await git(vault.repo, ['status', '--porcelain', '--untracked-files=no'])).trim()) {
+    throw new UsageError(`the clone of ${vault.team} has changes not committed (${vault.repo.dir}): commit or undo them first`, undefined, 'ERR_TEAM_DIRTY');
+  }
   try {
     return await change();
   } catch (err) {
@@ -258,12 +267,14 @@ async function restoringOnFailure<T>(vault: TeamVault, change: () => Promise<T>)
  * team: with `drop` (a removal) it is deleted and reported, else the change stops naming it.
  */
 async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean, drop = false): Promise<{ names: string[]; dropped: string[] }> {
-  const names = (await secretNames(vault.repo.dir)).filter(which);
+  // The team's secrets are what is committed: a file of yours in the clone is neither shared nor deleted.
+  const names = (await git(vault.repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).filter(which).sort();
   const dropped: string[] = [];
   // A few at once: one file's reads and writes overlap another's encryption.
   await mapLimit(names, 8, async (secret) => {
     const record = await vault.get(secret).catch((err: unknown) => {
-      if (!(err instanceof AuthError)) throw err;
+      // Not encrypted to a member who reads everything, or not an age file of a record: not a team secret.
+      if (!(err instanceof AuthError || (err instanceof FailedError && /^ERR_VAULT_(DAMAGED|BAD_RECORD)$/.test(err.code)))) throw err;
       if (drop) return undefined;
       throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: it is not encrypted to your key, so it was not written for the team; remove it, then try again`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
     });
@@ -348,7 +359,12 @@ export async function resolveTeam(ctx: TeamContext, name: string, keep: 'mine' |
   const upstream = await checkUpstream(repo);
   const base = (await git(repo, ['merge-base', 'HEAD', upstream])).trim();
   const mine = [...new Set((await commitsIn(repo, `${base}..HEAD`)).flatMap((c) => c.paths))];
-  if (mine.includes(TEAM_FILE)) throw new UsageError('the member list changed on both sides: keep theirs, then make your member change again', undefined, 'ERR_TEAM_CONFLICT');
+  if (mine.includes(TEAM_FILE)) {
+    // Your unpushed member change cannot be merged secret by secret: keeping theirs drops your unpushed changes, to be made again.
+    if (keep === 'mine') throw new UsageError('your unpushed changes include a member change: keep theirs (it drops your unpushed changes), then make them again', undefined, 'ERR_TEAM_CONFLICT');
+    await git(repo, ['reset', '--hard', '--quiet', upstream]);
+    return { resolved: conflicts };
+  }
   // Your versions, decrypted now: re-sealed below to upstream's members.
   const kept = new Map<string, import('../vault/types.js').SecretRecord | null>();
   for (const path of mine.filter((p) => p.endsWith('.age'))) {

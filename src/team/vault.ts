@@ -36,7 +36,7 @@ export class TeamVault implements Vault {
   async get(name: string): Promise<SecretRecord> {
     validateName(name);
     // A checkout not synced by keysmith is read from the commit checked, never from its files (a workspace may hold others).
-    if (this.checkReads) await checkCheckout(this.repo, name, this.repo.env.KEYSMITH_TEAM_ROOT);
+    if (this.checkReads) await checkCheckout(this.repo, name, this.repo.env.KEYSMITH_TEAM_ROOT, this.repo.env.KEYSMITH_TEAM_SINCE);
     const bytes = this.checkReads ? await show(this.repo, 'HEAD', `${name}.age`) : await readIfExists(fileOf(this.repo.dir, name));
     if (!bytes) throw new NotFoundError(`no secret named @${this.team}/${name}`, undefined, 'ERR_VAULT_NOT_FOUND');
     return this.open(name, bytes);
