@@ -141,16 +141,23 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
     upstream = await checkUpstream(repo);
     received = (await commitsIn(repo, `HEAD..${upstream}`)).length;
     const signer = vault.describe().writable ? vault.writer() : undefined;
+    const before = (await git(repo, ['rev-parse', 'HEAD'])).trim();
     const both = await conflicts(repo, upstream);
     const rebased = both.length ? { ok: false as const, conflicts: both.map((s) => `${s}.age`) } : await rebaseOnto(repo, upstream, signer);
     if (!rebased.ok) {
       const secrets = rebased.conflicts.map((p) => p.replace(/\.age$/, ''));
       throw new FailedError(`both sides changed ${secrets.map((s) => `@${name}/${s}`).join(', ')}: nothing was merged, both versions are readable`, { hint: 'read theirs (theirSecret), then resolveTeam keeping mine or theirs', detail: { kind: 'team-conflict', team: name, secrets } }, 'ERR_TEAM_CONFLICT');
     }
-    // Joined before being added: the clone learns its member name once the list has the key.
-    if (!signer) await adoptMembership(repo, await vault.document());
-    else if (base) await resealAcross(vault, base, upstream, signer);
-    await checkOwn(repo, upstream);
+    try {
+      // Joined before being added: the clone learns its member name once the list has the key.
+      if (!signer) await adoptMembership(repo, await vault.document());
+      else if (base) await resealAcross(vault, base, upstream, signer);
+      await checkOwn(repo, upstream);
+    } catch (err) {
+      // All or nothing: a retry rebases and re-encrypts again, from where it started.
+      await git(repo, ['reset', '--quiet', '--hard', before], { allowFail: true });
+      throw err;
+    }
   }
   const sent = upstream ? (await commitsIn(repo, `${upstream}..HEAD`)).length : 1;
   if (sent > 0 && vault.describe().writable) {
@@ -176,7 +183,7 @@ async function resealAcross(vault: TeamVault, base: string, upstream: string, si
   for (const path of [...paths].filter((p) => p.endsWith('.age'))) {
     const secret = path.slice(0, -'.age'.length);
     const record = await vault.get(secret).catch((err: unknown) => {
-      if (err instanceof NotFoundError || err instanceof AuthError) return undefined; // removed since; or not yours to read (checkOwn refuses what you may not write)
+      if (err instanceof NotFoundError || unreadable(err)) return undefined; // removed since; or not yours to read (checkOwn refuses what you may not write)
       throw err;
     });
     if (record && readersOf(team, secret).length > 0) sealed.push(await vault.seal(team, secret, record));
@@ -218,7 +225,7 @@ export async function addMember(ctx: TeamContext, name: string, member: string, 
  * Removes a member and re-encrypts every secret they could read without them, in one signed commit.
  * Returns those secrets: the member saw their values, which only a rotation makes worthless.
  */
-export async function removeMember(ctx: TeamContext, name: string, member: string, options: { rotate?: boolean; now?: Date } = {}): Promise<{ exposed: string[]; rotated: string[]; dropped: string[] }> {
+export async function removeMember(ctx: TeamContext, name: string, member: string, options: { rotate?: boolean; now?: Date } = {}): Promise<{ exposed: string[]; rotated: string[]; skipped: string[] }> {
   const vault = await openTeam(ctx, name);
   const signer = vault.writer();
   const team = await vault.document();
@@ -227,7 +234,7 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
   if (member === signer.name) throw new UsageError('a member cannot remove themselves; ask another member', undefined, 'ERR_TEAM_SELF');
   const next: TeamDocument = { ...team, members: Object.fromEntries(Object.entries(team.members).filter(([n]) => n !== member)) };
   return restoringOnFailure(vault, async () => {
-    const { names: exposed, dropped } = await reseal(vault, next, (secret) => reads(gone, secret), true);
+    const { names: exposed, skipped } = await reseal(vault, next, (secret) => reads(gone, secret), true);
     // They saw the values: with `rotate`, the ones keysmith generated get new ones, made alike.
     const rotated: string[] = [];
     for (const secret of options.rotate ? exposed : []) {
@@ -241,8 +248,8 @@ export async function removeMember(ctx: TeamContext, name: string, member: strin
       rotated.push(secret);
     }
     const paths = await vault.writeDocument(next);
-    await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer, [...paths, ...[...exposed, ...dropped].map((n) => `${n}.age`)]);
-    return { exposed, rotated, dropped };
+    await signedCommit(vault.repo, `remove ${member} from ${name}${rotated.length ? `, rotate ${rotated.length} secret(s)` : ''}`, signer, [...paths, ...exposed.map((n) => `${n}.age`)]);
+    return { exposed, rotated, skipped };
   });
 }
 
@@ -262,32 +269,36 @@ async function restoringOnFailure<T>(vault: TeamVault, change: () => Promise<T>)
 
 /** Re-encrypts the secrets `which` selects to their readers in `team`; every one must be readable by the signer. */
 /**
- * Re-encrypts the secrets `which` selects to their readers in `team`. The signer reads everything
- * (only such a member changes the list), so a file their key does not open was not written for the
- * team: with `drop` (a removal) it is deleted and reported, else the change stops naming it.
+ * Re-encrypts the secrets `which` selects (as committed) to their readers in `team`. A file the
+ * signer, who reads everything, cannot open as a record was not written for the team as it is
+ * meant to be: with `skip` (a removal, which must not be blocked by it) it is left as it is and
+ * reported, else the change stops naming it. Never deleted: other members may open it.
  */
-async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean, drop = false): Promise<{ names: string[]; dropped: string[] }> {
-  // The team's secrets are what is committed: a file of yours in the clone is neither shared nor deleted.
+async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean, skip = false): Promise<{ names: string[]; skipped: string[] }> {
   const names = (await git(vault.repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).filter(which).sort();
-  const dropped: string[] = [];
+  const skipped: string[] = [];
   // A few at once: one file's reads and writes overlap another's encryption.
   await mapLimit(names, 8, async (secret) => {
     const record = await vault.get(secret).catch((err: unknown) => {
-      // Not encrypted to a member who reads everything, or not an age file of a record: not a team secret.
-      if (!(err instanceof AuthError || (err instanceof FailedError && /^ERR_VAULT_(DAMAGED|BAD_RECORD)$/.test(err.code)))) throw err;
-      if (drop) return undefined;
-      throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: it is not encrypted to your key, so it was not written for the team; remove it, then try again`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
+      if (!unreadable(err)) throw err;
+      if (skip) return undefined;
+      throw new AuthError(`cannot re-encrypt @${vault.team}/${secret}: your key does not open it as a record, so it was not written for the team as it should be; remove it, then try again`, undefined, 'ERR_TEAM_CANNOT_RESEAL');
     });
     if (!record) {
-      await rm(join(vault.repo.dir, `${secret}.age`));
-      dropped.push(secret);
+      skipped.push(secret);
       return;
     }
     if (readersOf(team, secret).length === 0) throw new UsageError(`nobody would read @${vault.team}/${secret} any more`, undefined, 'ERR_TEAM_NO_READERS');
     await vault.seal(team, secret, record);
   });
-  return { names: names.filter((n) => !dropped.includes(n)), dropped: dropped.sort() };
+  return { names: names.filter((n) => !skipped.includes(n)), skipped: skipped.sort() };
 }
+
+/** A secret file that cannot be read as a team record by this key: not encrypted to it, not age, not a record, or a name no secret has. */
+const unreadable = (err: unknown) =>
+  err instanceof AuthError ||
+  (err instanceof FailedError && /^ERR_VAULT_(DAMAGED|BAD_RECORD)$/.test(err.code)) ||
+  (err instanceof UsageError && err.code === 'ERR_VAULT_BAD_NAME');
 
 /** Remote, last fetch, members, commits not yet pushed or pulled. */
 export async function teamStatus(ctx: TeamContext, name: string) {

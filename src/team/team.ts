@@ -1,5 +1,6 @@
 import { FailedError, UsageError } from '../errors.js';
 import { recipientKind } from '../vault/age.js';
+import { validateName } from '../vault/names.js';
 
 /**
  * A team vault is a git repository: `.keysmith-team.json` names the members (each an SSH public key
@@ -141,8 +142,18 @@ export function refusal(
       if (recipients.get(path) !== (implied.get(path.slice(0, -RECIPIENTS_FILE.length)) ?? null)) return `its ${path} is not what the member list implies`;
       continue;
     }
-    if (!path.endsWith('.age')) return `it changes ${path}, which is not a secret of the team`;
+    if (!path.endsWith('.age') || !isName(path.slice(0, -'.age'.length))) return `it changes ${path}, which is not a secret of the team`;
     if (!reads(member, path.slice(0, -'.age'.length))) return `${signer} changes ${path}, outside the paths they read`;
   }
   return null;
+}
+
+/** Whether a path names a secret keysmith could have written (a name validateName takes). */
+function isName(name: string): boolean {
+  try {
+    validateName(name);
+    return !name.startsWith('@');
+  } catch {
+    return false;
+  }
 }

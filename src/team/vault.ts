@@ -104,7 +104,7 @@ export class TeamVault implements Vault {
   async writeDocument(team: TeamDocument): Promise<string[]> {
     await writeFileAtomic(join(this.repo.dir, TEAM_FILE), serializeTeam(team), { overwrite: true, mode: 0o644, durable: false });
     const files = recipientFiles(team);
-    const stale = (await recipientFilePaths(this.repo.dir)).filter((path) => !files.has(path.slice(0, -RECIPIENTS_FILE.length)));
+    const stale = (await recipientFilePaths(this.repo)).filter((path) => !files.has(path.slice(0, -RECIPIENTS_FILE.length)));
     for (const path of stale) await rm(join(this.repo.dir, path), { force: true });
     for (const [folder, text] of files) {
       await ensurePrivateDir(join(this.repo.dir, folder));
@@ -153,11 +153,7 @@ export async function secretNames(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** The `.age-recipients` files in a working tree, relative to it. */
-async function recipientFilePaths(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name === RECIPIENTS_FILE)
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .filter((path) => !path.startsWith('.git/'));
+/** The `.age-recipients` files committed in a working tree (an untracked one is the user's), relative to it. */
+async function recipientFilePaths(repo: Repo): Promise<string[]> {
+  return (await git(repo, ['ls-files', '-z'])).split('\0').filter((p) => p === RECIPIENTS_FILE || p.endsWith(`/${RECIPIENTS_FILE}`));
 }

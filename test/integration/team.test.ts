@@ -136,7 +136,8 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     const own = await ks('bob', ['team', 'sync', 'acme']);
     expect(own.code, own.stderr).toBe(4);
     expect(own.stderr).toContain('your unpushed changes');
-    // … so he pushes it with git (the remote checks nothing) …
+    // … (which left his clone as it was) so he rebases it, signed, and pushes it with git (the remote checks nothing) …
+    gitIn(teamDir('bob'), ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key('bob')}`, '-c', 'commit.gpgSign=true', 'pull', '-q', '--rebase', 'origin', 'main'], 'bob');
     gitIn(teamDir('bob'), ['push', '-q', 'origin', 'HEAD:main'], 'bob');
     // … and alice refuses it: bob is not a member of the list before that commit.
     const head = gitIn(teamDir('alice'), ['rev-parse', 'HEAD'], 'alice').trim();

@@ -15,10 +15,10 @@ Example:
   $ keysmith team remove acme bob && keysmith team sync acme`)
     .action(async (team: string, member: string, flags: { rotate: boolean }, command: Command) => {
       const ctx = contextFor(command);
-      const { exposed, rotated, dropped } = await removeMember(ctx.vaultOptions(), team, member, { rotate: flags.rotate, now: ctx.now() });
+      const { exposed, rotated, skipped } = await removeMember(ctx.vaultOptions(), team, member, { rotate: flags.rotate, now: ctx.now() });
       const named = (names: string[]) => names.map((n) => `@${team}/${n}`);
-      if (ctx.flags.json) return ctx.json({ team, member, exposed: named(exposed), rotated: named(rotated), dropped: named(dropped) });
-      if (dropped.length) await ctx.status(`deleted ${named(dropped).join(', ')}: not encrypted to your key, so not written for the team`);
+      if (ctx.flags.json) return ctx.json({ team, member, exposed: named(exposed), rotated: named(rotated), skipped: named(skipped) });
+      if (skipped.length) await ctx.status(`not re-encrypted, left as they are: ${named(skipped).join(', ')} (your key does not open them as records; the removed member may still read them)`);
       await ctx.status(`removed ${member} from ${team}; they could read ${exposed.length} secret(s), listed on stdout${rotated.length ? `; ${rotated.length} generated one(s) rotated` : ''}: change the others`);
       await ctx.out(exposed.map((n) => `@${team}/${n}\n`).join(''));
     });
