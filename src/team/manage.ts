@@ -8,7 +8,7 @@ import { recipientKind, sshRecipientOf } from '../vault/age.js';
 import { checkOwn, checkUpstream, firstCommit, lastChecked, markChecked, UPSTREAM, verify } from './check.js';
 import { clone, commitsIn, fetch, git, init, push, rebaseOnto, show, signedCommit, type Repo } from './git.js';
 import { memberOf, newTeam, normalizePath, parseTeam, readersOf, reads, TEAM_FILE, validateMemberName, validateTeamName, type TeamDocument } from './team.js';
-import { TeamVault, type TeamIdentity } from './vault.js';
+import { committedSecrets, TeamVault, unreadable, type TeamIdentity } from './vault.js';
 
 /** What team functions need from their caller. */
 export interface TeamContext {
@@ -141,7 +141,6 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
     upstream = await checkUpstream(repo);
     received = (await commitsIn(repo, `HEAD..${upstream}`)).length;
     const signer = vault.describe().writable ? vault.writer() : undefined;
-    const before = (await git(repo, ['rev-parse', 'HEAD'])).trim();
     const both = await conflicts(repo, upstream);
     const rebased = both.length ? { ok: false as const, conflicts: both.map((s) => `${s}.age`) } : await rebaseOnto(repo, upstream, signer);
     if (!rebased.ok) {
@@ -155,7 +154,7 @@ export async function syncTeam(ctx: TeamContext, name: string): Promise<{ receiv
       await checkOwn(repo, upstream);
     } catch (err) {
       // All or nothing: a retry rebases and re-encrypts again, from where it started.
-      await git(repo, ['reset', '--quiet', '--hard', before], { allowFail: true });
+      await git(repo, ['reset', '--quiet', '--hard', head!], { allowFail: true });
       throw err;
     }
   }
@@ -275,7 +274,7 @@ async function restoringOnFailure<T>(vault: TeamVault, change: () => Promise<T>)
  * reported, else the change stops naming it. Never deleted: other members may open it.
  */
 async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: string) => boolean, skip = false): Promise<{ names: string[]; skipped: string[] }> {
-  const names = (await git(vault.repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).filter(which).sort();
+  const names = (await committedSecrets(vault.repo)).filter(which);
   const skipped: string[] = [];
   // A few at once: one file's reads and writes overlap another's encryption.
   await mapLimit(names, 8, async (secret) => {
@@ -293,12 +292,6 @@ async function reseal(vault: TeamVault, team: TeamDocument, which: (secret: stri
   });
   return { names: names.filter((n) => !skipped.includes(n)), skipped: skipped.sort() };
 }
-
-/** A secret file that cannot be read as a team record by this key: not encrypted to it, not age, not a record, or a name no secret has. */
-const unreadable = (err: unknown) =>
-  err instanceof AuthError ||
-  (err instanceof FailedError && /^ERR_VAULT_(DAMAGED|BAD_RECORD)$/.test(err.code)) ||
-  (err instanceof UsageError && err.code === 'ERR_VAULT_BAD_NAME');
 
 /** Remote, last fetch, members, commits not yet pushed or pulled. */
 export async function teamStatus(ctx: TeamContext, name: string) {

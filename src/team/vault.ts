@@ -1,5 +1,5 @@
-import { readdir, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { AuthError, FailedError, NotFoundError, UsageError } from '../errors.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../fs.js';
 import { ageDecrypt, ageEncrypt } from '../vault/age.js';
@@ -70,19 +70,15 @@ export class TeamVault implements Vault {
     return true;
   }
 
-  /** Names and dates of the secrets this identity reads (others are not its to list), sorted. */
+  /** Names and dates of the committed secrets this identity reads (others are not its to list), sorted. */
   async list(prefix?: string): Promise<SecretInfo[]> {
     const out: SecretInfo[] = [];
-    // A checkout keysmith did not sync: the names of the commit, each read as get reads it (checked).
-    const names = this.checkReads
-      ? (await git(this.repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).sort()
-      : await secretNames(this.repo.dir);
-    for (const name of names) {
+    for (const name of await committedSecrets(this.repo)) {
       if (!matchesPrefix(name, prefix)) continue;
       try {
-        out.push(info(name, this.checkReads ? await this.get(name) : await this.open(name, (await readIfExists(fileOf(this.repo.dir, name)))!)));
+        out.push(info(name, await this.get(name)));
       } catch (err) {
-        if (!(err instanceof AuthError)) throw err;
+        if (!unreadable(err)) throw err;
       }
     }
     return out;
@@ -143,15 +139,16 @@ export class TeamVault implements Vault {
   }
 }
 
-/** The secret names in a working tree: every `*.age` file outside `.git`, without the extension. */
-export async function secretNames(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.age'))
-    .map((e) => relative(dir, join(e.parentPath, e.name)).slice(0, -'.age'.length))
-    .filter((name) => !name.startsWith('.git/'))
-    .sort();
+/** The secret names committed in a clone or checkout: every `*.age` file of HEAD, without the extension. */
+export async function committedSecrets(repo: Repo): Promise<string[]> {
+  return (await git(repo, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'])).split('\0').filter((p) => p.endsWith('.age')).map((p) => p.slice(0, -'.age'.length)).sort();
 }
+
+/** A secret file this key cannot read as a team record: not encrypted to it, not age, not a record, or a name no secret has. */
+export const unreadable = (err: unknown) =>
+  err instanceof AuthError ||
+  (err instanceof FailedError && /^ERR_VAULT_(DAMAGED|BAD_RECORD)$/.test(err.code)) ||
+  (err instanceof UsageError && err.code === 'ERR_VAULT_BAD_NAME');
 
 /** The `.age-recipients` files committed in a working tree (an untracked one is the user's), relative to it. */
 async function recipientFilePaths(repo: Repo): Promise<string[]> {
