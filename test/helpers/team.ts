@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { baseEnv, runMain } from './cli.js';
@@ -12,12 +12,69 @@ export function teamPeople<P extends string>(root: string, people: readonly P[])
   const env = {} as Record<P, NodeJS.ProcessEnv>;
   const key = (p: P) => join(root, p, '.ssh', 'id_ed25519');
   const ks = (p: P, args: string[], input?: string) => runMain(args, env[p], input === undefined ? {} : { input });
+  const pub = (p: P) => readFileSync(`${key(p)}.pub`, 'utf8').trim();
+  const remote = join(root, 'remote.git');
+  const gitIn = (dir: string, args: string[], p: P, input?: string) =>
+    execFileSync('git', ['-C', dir, ...args], { env: env[p], encoding: 'utf8', ...(input === undefined ? {} : { input }) });
+  const signing = (p: P) => ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key(p)}`];
+  const decryptAs = (p: P, file: string) => {
+    try {
+      return execFileSync('age', ['-d', '-i', key(p), file], { encoding: 'utf8', stdio: 'pipe' });
+    } catch {
+      return null;
+    }
+  };
+  let counter = 0;
   return {
-    remote: join(root, 'remote.git'),
+    remote,
     env,
     key,
-    pub: (p: P) => readFileSync(`${key(p)}.pub`, 'utf8').trim(),
+    pub,
     ks,
+    signing,
+    decryptAs,
+    /** A plain `git commit -S` by `p` (not keysmith): what an insider with push access does. */
+    signedCommit: (dir: string, p: P, msg: string) => {
+      gitIn(dir, ['add', '-A'], p);
+      gitIn(dir, [...signing(p), 'commit', '-qS', '--allow-empty', '-m', msg], p);
+      return gitIn(dir, ['rev-parse', 'HEAD'], p).trim();
+    },
+    /** A keysmith record's JSON, as an attacker writes one by hand. */
+    record: (value: string, meta?: object) => JSON.stringify({ kind: 'password', value, fields: {}, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z', ...(meta ? { meta } : {}) }),
+    /** An age file to these SSH recipients (what any member or pusher can make: the keys are public). */
+    seal: (out: string, recipients: P[], plaintext: string) => {
+      mkdirSync(join(out, '..'), { recursive: true });
+      rmSync(out, { force: true });
+      execFileSync('age', [...recipients.flatMap((r) => ['-r', pub(r)]), '-o', out], { input: plaintext });
+    },
+    /** Decrypts `path` as it is in `rev` of the bare remote (null: absent or not for `p`). */
+    remoteDecrypt: (p: P, path: string, rev = 'main') => {
+      const out = join(root, `blob-${++counter}`);
+      try {
+        writeFileSync(out, execFileSync('git', ['-C', remote, 'cat-file', 'blob', `${rev}:${path}`], { stdio: 'pipe' }));
+      } catch {
+        return null;
+      }
+      return decryptAs(p, out);
+    },
+    remoteHas: (path: string, rev = 'main') => {
+      try {
+        execFileSync('git', ['-C', remote, 'cat-file', '-e', `${rev}:${path}`], { stdio: 'pipe' });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    remoteHead: () => execFileSync('git', ['-C', remote, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim(),
+    /** A plain git clone of the remote (or `from`) as `p`. */
+    freshClone: (p: P, extra: string[] = [], from = `file://${remote}`) => {
+      const dir = join(root, p, `clone-${++counter}`);
+      execFileSync('git', ['clone', '-q', ...extra, from, dir], { env: env[p] });
+      return dir;
+    },
+    readTeam: (dir: string) => JSON.parse(readFileSync(join(dir, '.keysmith-team.json'), 'utf8')) as { members: Record<string, { recipient: string; paths: string[] }> },
+    /** The environment of a CI job reading `checkout` with ci's key. */
+    ciEnv: (checkout: string, extra: Record<string, string> = {}) => ({ ...env['ci' as P], KEYSMITH_TEAM_DIR: checkout, KEYSMITH_TEAM_KEY: readFileSync(key('ci' as P), 'utf8'), ...extra }),
     /** keysmith as `p`, which must exit 0. */
     ok: async (p: P, args: string[], input?: string) => {
       const r = await ks(p, args, input);
@@ -25,8 +82,7 @@ export function teamPeople<P extends string>(root: string, people: readonly P[])
       return r;
     },
     teamDir: (p: P) => join(root, p, 'ks', 'teams', 'acme'),
-    gitIn: (dir: string, args: string[], p: P, input?: string) =>
-      execFileSync('git', ['-C', dir, ...args], { env: env[p], encoding: 'utf8', ...(input === undefined ? {} : { input }) }),
+    gitIn,
     setup() {
       execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(root, 'remote.git')]);
       for (const p of people) {

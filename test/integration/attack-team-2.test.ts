@@ -23,42 +23,10 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack 2: team vaults on git', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
+  const { remote, env, pub, ks, ok, teamDir, gitIn: git, setup, signing, signedCommit, record, seal, decryptAs, remoteDecrypt, remoteHead, freshClone, readTeam, ciEnv } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
   type Person = keyof typeof env;
   const gitIn = (dir: string, args: string[], p: Person = 'mallory', input?: string) => git(dir, args, p, input);
-  const signing = (p: Person) => ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key(p)}`];
-  const signedCommit = (dir: string, p: Person, msg: string) => {
-    gitIn(dir, ['add', '-A'], p);
-    gitIn(dir, [...signing(p), 'commit', '-qS', '--allow-empty', '-m', msg], p);
-    return gitIn(dir, ['rev-parse', 'HEAD'], p).trim();
-  };
-  const record = (value: string, meta?: object) => JSON.stringify({ kind: 'password', value, fields: {}, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z', ...(meta ? { meta } : {}) });
-  const seal = (out: string, recipients: Person[], plaintext: string) => {
-    mkdirSync(join(out, '..'), { recursive: true });
-    execFileSync('age', [...recipients.flatMap((r) => ['-r', pub(r)]), '-o', out], { input: plaintext });
-  };
-  const decryptAs = (p: Person, file: string) => {
-    try {
-      return execFileSync('age', ['-d', '-i', key(p), file], { encoding: 'utf8', stdio: 'pipe' });
-    } catch {
-      return null;
-    }
-  };
-  /** Decrypts `path` as it is in `rev` of the bare remote. */
-  const remoteDecrypt = (p: Person, path: string, rev = 'main') => {
-    const out = join(root, `blob-${++counter}`);
-    writeFileSync(out, execFileSync('git', ['-C', remote, 'cat-file', 'blob', `${rev}:${path}`]));
-    return decryptAs(p, out);
-  };
-  const remoteHead = () => execFileSync('git', ['-C', remote, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
   let counter = 0;
-  const freshClone = (p: Person, extra: string[] = [], from = `file://${remote}`) => {
-    const dir = join(root, p, `clone-${++counter}`);
-    execFileSync('git', ['clone', '-q', ...extra, from, dir], { env: env[p] });
-    return dir;
-  };
-  const readTeam = (dir: string) => JSON.parse(readFileSync(join(dir, '.keysmith-team.json'), 'utf8')) as { members: Record<string, { recipient: string; paths: string[] }> };
-  const ciEnv = (checkout: string, extra: Record<string, string> = {}) => ({ ...env.ci, KEYSMITH_TEAM_DIR: checkout, KEYSMITH_TEAM_KEY: readFileSync(key('ci'), 'utf8'), ...extra });
   /** mallory's unsigned commit on top of `base`: she adds herself and plants prod/db; pushed as refs/heads/evil. */
   const pushEvil = (base: string) => {
     const clone = freshClone('mallory');

@@ -17,54 +17,9 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack 4: team vaults on git', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'ci'] as const);
+  const { remote, env, pub, ks, ok, teamDir, gitIn: git, setup, signedCommit, record, seal, remoteDecrypt, remoteHas, remoteHead, freshClone, ciEnv } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'ci'] as const);
   type Person = keyof typeof env;
   const gitIn = (dir: string, args: string[], p: Person = 'mallory', input?: string) => git(dir, args, p, input);
-  const signing = (p: Person) => ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key(p)}`];
-  const signedCommit = (dir: string, p: Person, msg: string) => {
-    gitIn(dir, ['add', '-A'], p);
-    gitIn(dir, [...signing(p), 'commit', '-qS', '--allow-empty', '-m', msg], p);
-    return gitIn(dir, ['rev-parse', 'HEAD'], p).trim();
-  };
-  const record = (value: string) => JSON.stringify({ kind: 'password', value, fields: {}, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z' });
-  const seal = (out: string, recipients: Person[], plaintext: string) => {
-    mkdirSync(join(out, '..'), { recursive: true });
-    rmSync(out, { force: true });
-    execFileSync('age', [...recipients.flatMap((r) => ['-r', pub(r)]), '-o', out], { input: plaintext });
-  };
-  const decryptAs = (p: Person, file: string) => {
-    try {
-      return execFileSync('age', ['-d', '-i', key(p), file], { encoding: 'utf8', stdio: 'pipe' });
-    } catch {
-      return null;
-    }
-  };
-  let counter = 0;
-  /** Decrypts `path` as it is in `rev` of the bare remote (null: absent or not for `p`). */
-  const remoteDecrypt = (p: Person, path: string, rev = 'main') => {
-    const out = join(root, `blob-${++counter}`);
-    try {
-      writeFileSync(out, execFileSync('git', ['-C', remote, 'cat-file', 'blob', `${rev}:${path}`], { stdio: 'pipe' }));
-    } catch {
-      return null;
-    }
-    return decryptAs(p, out);
-  };
-  const remoteHas = (path: string, rev = 'main') => {
-    try {
-      execFileSync('git', ['-C', remote, 'cat-file', '-e', `${rev}:${path}`], { stdio: 'pipe' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const remoteHead = () => execFileSync('git', ['-C', remote, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
-  const freshClone = (p: Person) => {
-    const dir = join(root, p, `clone-${++counter}`);
-    execFileSync('git', ['clone', '-q', `file://${remote}`, dir], { env: env[p] });
-    return dir;
-  };
-  const ciEnv = (checkout: string, extra: Record<string, string> = {}) => ({ ...env.ci, KEYSMITH_TEAM_DIR: checkout, KEYSMITH_TEAM_KEY: readFileSync(key('ci'), 'utf8'), ...extra });
 
   let good = '';
   const clones = ['alice', 'bob', 'carol', 'dave'] as const;

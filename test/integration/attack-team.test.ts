@@ -26,40 +26,12 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack: team vaults on git', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
+  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup, signing, signedCommit, record, seal, decryptAs, remoteHead, freshClone, readTeam } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
   type Person = keyof typeof env;
   const gitIn = (dir: string, args: string[], p: Person = 'mallory', input?: string) => git(dir, args, p, input);
-  const signing = (p: Person) => ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${key(p)}`];
-  /** A plain `git commit -S` by `p` (not keysmith): what an insider with push access does. */
-  const signedCommit = (dir: string, p: Person, msg: string) => {
-    gitIn(dir, ['add', '-A'], p);
-    gitIn(dir, [...signing(p), 'commit', '-qS', '--allow-empty', '-m', msg], p);
-    return gitIn(dir, ['rev-parse', 'HEAD'], p).trim();
-  };
   /** `git commit-tree -S` with chosen parents: merges and roots of the attacker's choosing. */
   const commitTree = (dir: string, p: Person, tree: string, parents: string[], msg: string) =>
     gitIn(dir, [...signing(p), 'commit-tree', '-S', ...parents.flatMap((x) => ['-p', x]), '-m', msg, tree], p).trim();
-  const record = (value: string) => JSON.stringify({ kind: 'password', value, fields: {}, created: '2026-01-01T00:00:00.000Z', updated: '2026-01-01T00:00:00.000Z' });
-  /** An age file to these SSH recipients (what any member or pusher can make: the keys are public). */
-  const seal = (out: string, recipients: Person[], plaintext: string) => {
-    mkdirSync(join(out, '..'), { recursive: true });
-    execFileSync('age', [...recipients.flatMap((r) => ['-r', pub(r)]), '-o', out], { input: plaintext });
-  };
-  const decryptAs = (p: Person, file: string) => {
-    try {
-      return execFileSync('age', ['-d', '-i', key(p), file], { encoding: 'utf8', stdio: 'pipe' });
-    } catch {
-      return null;
-    }
-  };
-  const remoteHead = () => execFileSync('git', ['-C', remote, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim();
-  let counter = 0;
-  const freshClone = (p: Person, extra: string[] = []) => {
-    const dir = join(root, p, `clone-${++counter}`);
-    execFileSync('git', ['clone', '-q', ...extra, `file://${remote}`, dir], { env: env[p] });
-    return dir;
-  };
-  const readTeam = (dir: string) => JSON.parse(readFileSync(join(dir, '.keysmith-team.json'), 'utf8')) as { members: Record<string, { recipient: string; paths: string[] }> };
 
   /** The last good state: remote main, and alice's clone (the victim of most attacks) at it. */
   let good = '';
