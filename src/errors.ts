@@ -65,7 +65,9 @@ export type ErrorDetail =
   /** exec: a value an environment variable cannot carry exactly (a NUL byte, not UTF-8, too large): pass it in `files`. */
   | { kind: 'env-value'; variable: string }
   /** Team vault: your unpushed changes and upstream both changed `secrets`; read theirs (theirSecret), then resolveTeam. */
-  | { kind: 'team-conflict'; team: string; secrets: string[] };
+  | { kind: 'team-conflict'; team: string; secrets: string[] }
+  /** Team vault: no clone of `team` here (createTeam or joinTeam makes one). */
+  | { kind: 'no-team'; team: string };
 
 /**
  * OAuth: a redirect URI that `clientId` may need registered at the provider: the one a login used

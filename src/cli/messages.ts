@@ -76,6 +76,8 @@ export function cliMessage(err: KeysmithError): { message: string; hint: string 
       return { message, hint: 'log in without --device' };
     case 'no-login':
       return { message: `${message}; keysmith oauth token ${d.provider} fetches a token`, hint: undefined };
+    case 'no-team':
+      return { message, hint: `create it (keysmith team create ${d.team} --remote URL) or join it (keysmith team join ${d.team} URL)` };
     case 'team-conflict':
       return { message, hint: `read theirs with keysmith secret get @${d.team}/${d.secrets[0]} --theirs, then keysmith team resolve ${d.team} --keep mine|theirs` };
     case 'env-value':

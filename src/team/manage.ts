@@ -35,7 +35,7 @@ export async function openTeam(ctx: TeamContext, name: string): Promise<TeamVaul
   const ciKey = ctx.env.KEYSMITH_TEAM_KEY;
   const dir = ctx.env.KEYSMITH_TEAM_DIR && ciKey ? ctx.env.KEYSMITH_TEAM_DIR : teamDir(ctx.paths, name);
   if (!(await exists(join(dir, TEAM_FILE)))) {
-    throw new NotFoundError(`no team vault named ${name} here (${dir})`, { hint: 'create it or join it (createTeam, joinTeam)' }, 'ERR_TEAM_NOT_FOUND');
+    throw new NotFoundError(`no team vault named ${name} here (${dir})`, { hint: 'create it or join it (createTeam, joinTeam)', detail: { kind: 'no-team', team: name } }, 'ERR_TEAM_NOT_FOUND');
   }
   const repo: Repo = { dir, env: ctx.env };
   if (ciKey && ctx.env.KEYSMITH_TEAM_DIR) {

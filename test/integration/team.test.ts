@@ -25,7 +25,7 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
     expect(joined.stderr).toContain('keysmith team add acme NAME');
     for (const p of ['alice', 'bob'] as const) expect(statSync(join(teamDir(p), '..')).mode & 0o777).toBe(0o700);
     await ok('alice', ['team', 'add', 'acme', 'bob', pub('bob')]);
-    await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'hunter2-team');
+    expect((await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'hunter2-team')).stderr).toContain('stored @acme/db/password in the team vault acme');
     await ok('alice', ['team', 'sync', 'acme']);
     await ok('bob', ['team', 'sync', 'acme']);
     expect((await ok('bob', ['secret', 'get', '@acme/db/password'])).stdout).toBe('hunter2-team');
@@ -246,7 +246,9 @@ describeWith(['git', 'age', 'ssh-keygen'], 'team vaults on git (file:// remote)'
   });
 
   it('bad input: an unknown team, a recipient that is not a key, an unsupported key type, an unreachable remote', async () => {
-    expect((await ks('alice', ['secret', 'get', '@nope/x'])).code).toBe(3);
+    const noTeam = await ks('alice', ['secret', 'get', '@nope/x']);
+    expect(noTeam.code).toBe(3);
+    expect(noTeam.stderr).toContain('hint: create it (keysmith team create nope --remote URL) or join it (keysmith team join nope URL)');
     const notKey = await ks('alice', ['team', 'add', 'acme', 'dave', 'hello world']);
     expect(notKey.code).toBe(2);
     const ecdsa = join(root, 'ecdsa');

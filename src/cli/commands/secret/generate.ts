@@ -4,6 +4,7 @@ import { CHARSETS, entropyBits, generatePassword, type Charset } from '../../../
 import { validateName } from '../../../vault/names.js';
 import { findSecret, putSecret } from '../../../vault/secrets.js';
 import type { ContextFor } from '../../context.js';
+import { vaultOf } from '../../output.js';
 
 interface GenerateFlags {
   length: string;
@@ -36,6 +37,6 @@ Examples:
       await putSecret(vault, name, value, { kind: 'password', now: ctx.now(), meta: { generated: { length, charset: flags.charset } } });
       if (ctx.flags.json) await ctx.json({ name, kind: 'password', length, charset: flags.charset, bits: entropyBits(length, flags.charset), ...(flags.print ? { value } : {}) });
       else if (flags.print) await ctx.out(ctx.io.isTTY.stdout ? `${value}\n` : value);
-      await ctx.status(`generated ${name} (${length} ${flags.charset} characters, ${entropyBits(length, flags.charset)} bits) in the ${backend} vault`);
+      await ctx.status(`generated ${name} (${length} ${flags.charset} characters, ${entropyBits(length, flags.charset)} bits) in ${vaultOf(name, backend)}`);
     });
 }

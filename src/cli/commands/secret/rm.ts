@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { NotFoundError } from '../../../errors.js';
 import { validateName } from '../../../vault/names.js';
 import type { ContextFor } from '../../context.js';
+import { vaultOf } from '../../output.js';
 
 export default function rmCommand(command: Command, contextFor: ContextFor): Command {
   return command
@@ -15,7 +16,7 @@ Example:
       validateName(name);
       const { vault, backend } = await ctx.openVault();
       const removed = await vault.delete(name);
-      if (!removed && !flags.force) throw new NotFoundError(`no secret named ${name} in the ${backend} vault`, undefined, 'ERR_VAULT_NOT_FOUND');
+      if (!removed && !flags.force) throw new NotFoundError(`no secret named ${name} in ${vaultOf(name, backend)}`, undefined, 'ERR_VAULT_NOT_FOUND');
       if (ctx.flags.json) await ctx.json({ name, removed });
       await ctx.status(removed ? `removed ${name}` : `${name} was not there`);
     });

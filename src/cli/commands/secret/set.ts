@@ -6,6 +6,7 @@ import { putSecret } from '../../../vault/secrets.js';
 import type { Context, ContextFor } from '../../context.js';
 import { readAll } from '../../io.js';
 import { repeatable } from '../../options.js';
+import { vaultOf } from '../../output.js';
 
 interface SetFlags {
   fromFile?: string;
@@ -38,7 +39,7 @@ The value is stored byte for byte: \`echo\` adds a newline, \`printf %s\` does n
       const opened = await ctx.openVault();
       const { created } = await putSecret(opened.vault, name, value, { kind: flags.kind, fields, now: ctx.now() });
       if (ctx.flags.json) await ctx.json({ name, kind: flags.kind, backend: opened.backend, created });
-      await ctx.status(`${created ? 'stored' : 'updated'} ${name} in the ${opened.backend} vault`);
+      await ctx.status(`${created ? 'stored' : 'updated'} ${name} in ${vaultOf(name, opened.backend)}`);
     });
 }
 
