@@ -202,6 +202,12 @@ export interface PrivateKeyFile {
   encrypted: boolean;
   /** PEM as read, for the SSH client. */
   pem: string;
+  /**
+   * The private key itself, when it was opened (not encrypted, or its passphrase given) and node
+   * can sign with its type. A function: reading a file (for its fingerprint, say) never builds it,
+   * and a damaged private half throws only here.
+   */
+  privateKey?: () => KeyObject;
 }
 
 /** The outer, unencrypted part of an OpenSSH private key (sshkey_parse_private2). */
@@ -288,7 +294,7 @@ export async function readPrivateKey(text: string, where: string, passphrase?: s
       throw encrypted ? wrong() : bad((err as Error).message);
     }
     try {
-      return { publicKey: publicOf(createPublicKey(key)), encrypted, pem: text };
+      return { publicKey: publicOf(createPublicKey(key)), encrypted, pem: text, privateKey: () => key };
     } catch (err) {
       throw bad((err as Error).message);
     }
@@ -313,21 +319,49 @@ export async function readPrivateKey(text: string, where: string, passphrase?: s
     }
     const algorithm = p.cstring();
     if (algorithm !== publicKey.algorithm) throw new Error('the private part does not match the public one');
-    return { publicKey: { ...publicKey, comment: commentOf(p, algorithm) }, encrypted, pem: text };
+    const { comment, key } = privateFields(p, algorithm);
+    return { publicKey: { ...publicKey, comment }, encrypted, pem: text, ...(key ? { privateKey: key } : {}) };
   } catch (err) {
     if (err instanceof AuthError || err instanceof UsageError) throw err;
     throw bad((err as Error).message);
   }
 }
 
+const u = (b: Buffer) => b.toString('base64url');
+const unsigned = (b: Buffer) => (b[0] === 0 ? b.subarray(1) : b);
+const toBig = (b: Buffer) => BigInt(`0x${b.toString('hex') || '0'}`);
+const fromBig = (n: bigint) => Buffer.from(n.toString(16).padStart(2 * Math.ceil(n.toString(16).length / 2), '0'), 'hex');
+
 /** Fields of the private section after the key type, per type: then comes the comment. */
 const PRIVATE_FIELDS: Record<string, number> = { 'ssh-ed25519': 2, 'ssh-rsa': 6, 'ssh-dss': 5 };
 
-function commentOf(section: Reader, algorithm: string): string {
-  const fields = PRIVATE_FIELDS[algorithm] ?? (algorithm.startsWith('ecdsa-') ? 3 : -1);
-  if (fields < 0) return '';
-  for (let i = 0; i < fields; i++) section.string();
-  return section.text();
+/**
+ * Reads the private fields after the key type (sshkey_private_deserialize), leaving the reader at
+ * the comment, and the node KeyObject they make (ed25519, ecdsa, rsa), built when first asked for.
+ */
+function privateFields(p: Reader, algorithm: string): { comment: string; key?: () => KeyObject } {
+  const count = PRIVATE_FIELDS[algorithm] ?? (algorithm.startsWith('ecdsa-') ? 3 : -1);
+  if (count < 0) return { comment: '' };
+  const f: Buffer[] = [];
+  for (let i = 0; i < count; i++) f.push(p.string());
+  const comment = p.text();
+  const jwk = (): JsonWebKey => {
+    if (algorithm === 'ssh-ed25519') {
+      if (f[0]!.length !== 32 || f[1]!.length !== 64) throw new Error('bad ed25519 private key');
+      return { kty: 'OKP', crv: 'Ed25519', x: u(f[0]!), d: u(f[1]!.subarray(0, 32)) };
+    }
+    if (algorithm === 'ssh-rsa') {
+      const [n, e, d, qi, pp, q] = f.map(unsigned) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+      const D = toBig(d);
+      return { kty: 'RSA', n: u(n), e: u(e), d: u(d), p: u(pp), q: u(q), dp: u(fromBig(D % (toBig(pp) - 1n))), dq: u(fromBig(D % (toBig(q) - 1n))), qi: u(qi) };
+    }
+    const c = Object.values(CURVES).find((x) => x.name === f[0]!.toString('latin1'));
+    const q = f[1]!;
+    if (!c || q.length !== 1 + 2 * c.bytes) throw new Error('bad ecdsa private key');
+    return { kty: 'EC', crv: c.jwk, x: u(q.subarray(1, 1 + c.bytes)), y: u(q.subarray(1 + c.bytes)), d: u(pad(unsigned(f[2]!), c.bytes)) };
+  };
+  if (algorithm === 'ssh-dss') return { comment };
+  return { comment, key: () => createPrivateKey({ key: jwk(), format: 'jwk' }) };
 }
 
 export const fingerprintSha256 = (blob: Buffer) => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;

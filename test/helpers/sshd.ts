@@ -13,6 +13,8 @@ export interface TestSshd {
   home?: string;
   /** The AuthorizedKeysFile this sshd reads (a temp file, never a real ~/.ssh). */
   authorizedKeys: string;
+  /** The host's private key (its .pub beside it), for a host certificate. */
+  hostKey: string;
   stop(): Promise<void>;
   /** Starts again on the same port, optionally with a new host key (a "reinstalled" host). */
   restart(options?: { newHostKey?: boolean }): Promise<void>;
@@ -46,7 +48,15 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
  * A real OpenSSH sshd on 127.0.0.1 and a random port, with a temp config, host key and
  * AuthorizedKeysFile, for the user running the tests.
  */
-export async function startSshd(options: { chroot?: boolean } = {}): Promise<TestSshd> {
+export interface SshdOptions {
+  chroot?: boolean;
+  /** false: no `Subsystem sftp` (a host deploy must reach through the shell). */
+  sftp?: boolean;
+  /** More sshd_config lines (TrustedUserCAKeys, HostCertificate, …), after the defaults. */
+  config?: string[];
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
@@ -57,7 +67,7 @@ export async function startSshd(options: { chroot?: boolean } = {}): Promise<Tes
   }
 }
 
-async function startOnce(options: { chroot?: boolean }): Promise<TestSshd> {
+async function startOnce(options: SshdOptions): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'keysmith-sshd-'));
   // A chroot (root only: its path must be root-owned and not writable by others, so not under
   // /tmp) gives SFTP a home of its own, where a deploy to the default ~/.ssh/authorized_keys can be
@@ -81,8 +91,9 @@ async function startOnce(options: { chroot?: boolean }): Promise<TestSshd> {
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${authorizedKeys}`,
     'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password',
-    'Subsystem sftp internal-sftp', `PidFile ${join(dir, 'sshd.pid')}`, 'LogLevel ERROR', 'MaxStartups 100:30:200',
+    ...(options.sftp === false ? [] : ['Subsystem sftp internal-sftp']), `PidFile ${join(dir, 'sshd.pid')}`, 'LogLevel ERROR', 'MaxStartups 100:30:200',
     ...(jail ? [`ChrootDirectory ${jail}`, 'ForceCommand internal-sftp'] : []),
+    ...(options.config ?? []),
   ].join('\n') + '\n');
   try {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation needs it to exist
@@ -105,6 +116,7 @@ async function startOnce(options: { chroot?: boolean }): Promise<TestSshd> {
     dir,
     ...(home ? { home } : {}),
     authorizedKeys,
+    hostKey,
     stop: async () => {
       await stop();
       if (jail) rmSync(jail, { recursive: true, force: true });
