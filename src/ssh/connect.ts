@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { userInfo } from 'node:os';
-import { AuthError, UnavailableError, UsageError } from '../errors.js';
+import { AuthError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
 import { describeBlob, fingerprintSha256 } from './keys.js';
 import { addKnownHost, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
 
@@ -102,9 +102,30 @@ export async function connect(target: Target, credentials: Credentials, options:
   return client;
 }
 
-/** The SFTP channel of a connection, with promise-returning file operations. */
+/**
+ * Whether `err`, from ssh2's `client.sftp()`, says the server has no sftp subsystem (sshd_config
+ * without `Subsystem sftp`): the server answered the subsystem request with CHANNEL_FAILURE, which
+ * ssh2 1.x turns into a plain Error with exactly this message (lib/client.js, reqSubsystem) and no
+ * code. Any other failure — a subsystem program that cannot start ("Received exit code 127 while
+ * establishing SFTP session"), a refused channel, a closed connection — is not this.
+ */
+export function isNoSftpSubsystem(err: unknown): boolean {
+  return err instanceof Error && !(err instanceof KeysmithError) && err.message === 'Unable to start subsystem: sftp';
+}
+
+/** The code of the error `sftp()` throws for a host without an sftp subsystem (the remote shell can do the job). */
+export const NO_SFTP = 'ERR_SSH_NO_SFTP';
+
+/**
+ * The SFTP channel of a connection, with promise-returning file operations. A host without an
+ * sftp subsystem is an UnavailableError with code `NO_SFTP`; other errors are passed on as they come.
+ */
 export async function sftp(client: Client) {
-  const s = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, w) => (err ? reject(err) : resolve(w))));
+  const s = await new Promise<SFTPWrapper>((resolve, reject) =>
+    client.sftp((err, w) => {
+      if (!err) return resolve(w);
+      reject(isNoSftpSubsystem(err) ? new UnavailableError('the host has no SFTP subsystem', { cause: err }, NO_SFTP) : err);
+    }));
   const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
     new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
   return {

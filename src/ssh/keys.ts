@@ -136,6 +136,11 @@ async function encodePrivate(key: KeyObject, comment: string, passphrase: string
   };
 }
 
+/** A private key as an unencrypted OpenSSH key file (for the vault, which encrypts it). */
+export async function unencryptedPem(key: KeyObject, comment: string): Promise<{ pem: string; publicKey: PublicKey }> {
+  return encodePrivate(key, comment, undefined, 0, bcryptKdf);
+}
+
 /**
  * A new key pair in OpenSSH's formats, made with Node's crypto (no SSH library is loaded).
  * @example const { privateKey, publicKey } = await generateKey({ type: 'ed25519', comment: 'me@laptop' })
@@ -240,7 +245,7 @@ export function readOpenSshContainer(text: string): OpenSshContainer | undefined
 }
 
 /** The public key of a node KeyObject (Ed25519, ECDSA, RSA, DSA), checked as OpenSSH checks a blob. */
-function publicOf(key: KeyObject): PublicKey {
+export function publicOf(key: KeyObject): PublicKey {
   let blob: Buffer;
   if (key.asymmetricKeyType === 'dsa') {
     // SubjectPublicKeyInfo { { OID, { p, q, g } }, BIT STRING { y } }: JWK has no DSA.
@@ -339,7 +344,7 @@ const PRIVATE_FIELDS: Record<string, number> = { 'ssh-ed25519': 2, 'ssh-rsa': 6,
  * Reads the private fields after the key type (sshkey_private_deserialize), leaving the reader at
  * the comment, and the node KeyObject they make (ed25519, ecdsa, rsa), built when first asked for.
  */
-function privateFields(p: Reader, algorithm: string): { comment: string; key?: () => KeyObject } {
+export function privateFields(p: Reader, algorithm: string): { comment: string; key?: () => KeyObject } {
   const count = PRIVATE_FIELDS[algorithm] ?? (algorithm.startsWith('ecdsa-') ? 3 : -1);
   if (count < 0) return { comment: '' };
   const f: Buffer[] = [];

@@ -5,8 +5,8 @@ import { ensurePrivateDir, exists, readIfExists, writeFileAtomic } from '../fs.j
 import type { Vault } from '../vault/types.js';
 import { connect, parseTarget, type ConnectOptions } from './connect.js';
 import { appendKey, dropKey } from './deploy.js';
-import { fingerprintSha256, generateKey, parsePublicKeyLine, publicKeyLine, readPrivateKey, type KeyType } from './keys.js';
-import { loadKey, saveKey, type HostEntry, type ManagedKey } from './store.js';
+import { fingerprintSha256, generateKey, keyTypeName, parsePublicKeyLine, publicKeyLine, readPrivateKey, type KeyType } from './keys.js';
+import { loadKey, privateKeyPem, saveKey, type HostEntry, type ManagedKey } from './store.js';
 import { mapLimit } from '../concurrency.js';
 
 /** Per host: pending → appended (new key added) → verified (a fresh login with it worked) → done (old key removed). */
@@ -57,7 +57,19 @@ export interface RotateResult {
 
 const journalPath = (dataDir: string, name: string) => join(dataDir, 'ssh-rotations', `${name}.json`);
 
-const typeOf = (algorithm: string): KeyType => (algorithm === 'ssh-ed25519' ? 'ed25519' : algorithm === 'ssh-rsa' ? 'rsa' : 'ecdsa');
+/**
+ * What a key rotates to: the same type and size (an RSA key below 3072 bits grows to 3072, the
+ * least keysmith makes). Security keys and DSA keys are refused, before anything changes.
+ */
+export function successorOf(key: Pick<ManagedKey, 'name' | 'algorithm' | 'bits'>): { type: KeyType; bits: number } {
+  const refuse = (why: string) => new UsageError(`${key.name} is a ${keyTypeName(key.algorithm)} key, which keysmith cannot rotate: ${why}`, undefined, 'ERR_SSH_ROTATE_TYPE');
+  if (key.algorithm.startsWith('sk-')) throw refuse('its private half lives on a security key (make a new one with ssh-keygen -t ed25519-sk, then keysmith ssh import it)');
+  if (key.algorithm === 'ssh-dss') throw refuse('DSA keys are disabled in OpenSSH; rotate to a new ed25519 key (keysmith ssh keygen)');
+  if (key.algorithm === 'ssh-ed25519') return { type: 'ed25519', bits: 256 };
+  if (key.algorithm === 'ssh-rsa') return { type: 'rsa', bits: Math.max(key.bits, 3072) };
+  if (/^ecdsa-sha2-nistp(256|384|521)$/.test(key.algorithm)) return { type: 'ecdsa', bits: key.bits };
+  throw refuse('unknown key type');
+}
 
 /**
  * Replaces a key on every host without locking anyone out: per host, connect with the old key,
@@ -72,7 +84,7 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
   let asked: Promise<string | undefined> | undefined;
   // Asked once, and only for an encrypted key the vault keeps no passphrase for.
   const passphrase = () => (asked ??= (async () => {
-    if (key.passphrase !== undefined) return key.passphrase;
+    if (key.passphrase !== undefined || key.privateKey !== undefined) return key.passphrase;
     const { encrypted } = await readPrivateKey(await readFile(key.path, 'utf8'), key.path);
     return encrypted ? o.passphrase?.() : undefined;
   })());
@@ -84,20 +96,20 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
 
   let journal: Journal;
   if (existing) {
-    journal = await swapFiles(key, JSON.parse(existing.toString('utf8')) as Journal, passphrase, jpath);
-    if (key.publicKey !== journal.newPublicKey) await saveKey(vault, { ...key, ...fromLine(journal.newPublicKey), created: o.now().toISOString() }, o.now());
+    journal = await swapKeys(vault, key, JSON.parse(existing.toString('utf8')) as Journal, passphrase, jpath, o.now);
   } else {
     const ageMs = o.now().getTime() - new Date(key.created).getTime();
     if (o.olderThanMs !== undefined && ageMs < o.olderThanMs) {
       return { name, status: 'skipped', reason: `the key is ${Math.floor(ageMs / 86_400_000)} day(s) old`, oldFingerprint: key.fingerprint, hosts: [] };
     }
     const hosts = selectHosts(key, o.hosts);
+    successorOf(key);
     if (o.dryRun) {
       return { name, status: 'planned', oldFingerprint: key.fingerprint, hosts: hosts.map((h) => ({ target: h.target, state: 'pending', ok: true })) };
     }
     await ensurePrivateDir(join(o.dataDir, 'ssh-rotations'));
     const stamp = o.now().toISOString().replace(/[:.]/g, '-');
-    journal = await swapFiles(key, {
+    journal = await swapKeys(vault, key, {
       name,
       started: o.now().toISOString(),
       archive: `${key.path}.old-${stamp}`,
@@ -105,16 +117,16 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
       newPublicKey: '',
       hosts: Object.fromEntries(hosts.map((h) => [h.target, 'pending' as HostState])),
       errors: {},
-    }, passphrase, jpath);
-    await saveKey(vault, { ...key, ...fromLine(journal.newPublicKey), created: o.now().toISOString() }, o.now());
+    }, passphrase, jpath, o.now);
   }
   if (o.dryRun) {
     return { name, status: 'planned', oldFingerprint: fingerprintOf(journal.oldPublicKey), newFingerprint: fingerprintOf(journal.newPublicKey), hosts: reports(journal) };
   }
 
   const secret = await passphrase();
-  const oldPem = await readFile(journal.archive, 'utf8');
-  const newPem = await readFile(key.path, 'utf8');
+  const swapped = await loadKey(vault, name);
+  const oldPem = swapped.privateKey !== undefined ? swapped.retiringKey! : await readFile(journal.archive, 'utf8');
+  const newPem = await privateKeyPem(swapped);
   await readPrivateKey(newPem, key.path, secret); // a wrong passphrase stops here (exit 4), before any host
   const oldKey = parsePublicKeyLine(journal.oldPublicKey, 'old key');
   const newKey = parsePublicKeyLine(journal.newPublicKey, 'new key');
@@ -130,7 +142,8 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
       if (journal.hosts[target] === 'pending') {
         const client = await connect(t, { privateKey: oldPem, ...(secret ? { passphrase: secret } : {}) }, o.connect);
         try {
-          await appendKey(client, journal.newPublicKey, newKey.blob.toString('base64'), entry.authorizedKeys);
+          const { via } = await appendKey(client, journal.newPublicKey, newKey.blob.toString('base64'), entry.authorizedKeys);
+          if (via === 'shell') o.onStep?.(target, 'no SFTP: through the remote shell');
         } finally {
           client.end();
         }
@@ -167,7 +180,8 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
   if (complete) {
     const deployedAt = o.now().toISOString();
     const hosts = key.hosts.map((h) => (journal.hosts[h.target] ? { ...h, deployedAt } : h));
-    await saveKey(vault, { ...(await loadKey(vault, name)), hosts }, o.now());
+    const { retiringKey: _old, ...done } = await loadKey(vault, name);
+    await saveKey(vault, { ...done, hosts }, o.now());
     await rm(journal.archive, { force: true });
     await rm(`${journal.archive}.pub`, { force: true });
     await rm(jpath, { force: true });
@@ -194,12 +208,29 @@ function selectHosts(key: ManagedKey, only: string[] | undefined): HostEntry[] {
 const sameTarget = (a: ReturnType<typeof parseTarget>, b: ReturnType<typeof parseTarget>) => a.host === b.host && a.port === b.port && a.user === b.user;
 
 /**
- * Swaps the key files: the old key to the archive, a new one to the key's path, each step recorded
- * first. Run again after a crash, it finishes what is left (no host is touched before it is done).
+ * Swaps the keys, each step recorded first, then records the new key in the vault. A key file goes
+ * to the archive and a new one takes its path; a vault-only key's old private key is kept in its
+ * record (retiringKey) until every host is done, so neither ever touches the disk. Run again after
+ * a crash, it finishes what is left (no host is touched before it is done).
  */
-async function swapFiles(key: ManagedKey, journal: Journal, getPassphrase: () => Promise<string | undefined>, jpath: string): Promise<Journal> {
+async function swapKeys(vault: Vault, key: ManagedKey, journal: Journal, getPassphrase: () => Promise<string | undefined>, jpath: string, now: () => Date): Promise<Journal> {
   const save = () => writeFileAtomic(jpath, JSON.stringify(journal, null, 2), { overwrite: true });
   await save();
+  const { type, bits } = successorOf(key);
+  const writePub = (line: string) => writeFileAtomic(`${key.path}.pub`, `${line}\n`, { mode: 0o644, overwrite: true });
+  if (key.privateKey !== undefined) {
+    if (!journal.newPublicKey) {
+      // The vault already holds the new key when a crash came between its write and the journal's.
+      if (key.retiringKey === undefined) {
+        const fresh = await generateKey({ type, bits, comment: key.comment });
+        await saveKey(vault, { ...key, ...fromLine(publicKeyLine(fresh.publicKey)), created: now().toISOString(), privateKey: fresh.privateKey, retiringKey: key.privateKey }, now());
+        journal.newPublicKey = publicKeyLine(fresh.publicKey);
+      } else journal.newPublicKey = key.publicKey;
+      await writePub(journal.newPublicKey);
+      await save();
+    }
+    return journal;
+  }
   const passphrase = await getPassphrase();
   if (!(await exists(journal.archive))) {
     await readPrivateKey(await readFile(key.path, 'utf8'), key.path, passphrase); // wrong passphrase: exit 4 before anything changes
@@ -207,12 +238,13 @@ async function swapFiles(key: ManagedKey, journal: Journal, getPassphrase: () =>
     if (await exists(`${key.path}.pub`)) await rename(`${key.path}.pub`, `${journal.archive}.pub`);
   }
   if (!journal.newPublicKey || !(await exists(key.path))) {
-    const fresh = await generateKey({ type: typeOf(key.algorithm), bits: key.bits, comment: key.comment, passphrase });
+    const fresh = await generateKey({ type, bits, comment: key.comment, passphrase });
     await writeFileAtomic(key.path, fresh.privateKey, { overwrite: true });
-    await writeFileAtomic(`${key.path}.pub`, `${publicKeyLine(fresh.publicKey)}\n`, { mode: 0o644, overwrite: true });
+    await writePub(publicKeyLine(fresh.publicKey));
     journal.newPublicKey = publicKeyLine(fresh.publicKey);
     await save();
   }
+  if (key.publicKey !== journal.newPublicKey) await saveKey(vault, { ...key, ...fromLine(journal.newPublicKey), created: now().toISOString() }, now());
   return journal;
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
@@ -27,6 +28,13 @@ export interface ManagedKey {
   created: string;
   hosts: HostEntry[];
   passphrase?: string;
+  /**
+   * A vault-only key's private key (OpenSSH PEM, unencrypted: the vault encrypts it). It is never
+   * written to disk; `path` then names only the reference copy of the public key, PATH.pub.
+   */
+  privateKey?: string;
+  /** During a vault-only key's rotation: the old private key, until every host is done. */
+  retiringKey?: string;
 }
 
 export const sshRecordName = (name: string) => `ssh/${name}`;
@@ -51,15 +59,25 @@ export async function loadKey(vault: Vault, name: string): Promise<ManagedKey> {
   const record = await findSecret(vault, sshRecordName(name));
   if (!record) throw new NotFoundError(`no SSH key named ${name}`, { detail: { kind: 'no-ssh-key', name } }, 'ERR_SSH_NO_KEY');
   if (record.kind !== 'ssh-key' || !record.meta) throw new UsageError(`${sshRecordName(name)} is not an SSH key record`, undefined, 'ERR_SSH_BAD_RECORD');
-  const meta = record.meta as Omit<ManagedKey, 'name' | 'passphrase'>;
-  return { ...meta, hosts: meta.hosts ?? [], name, ...(record.value ? { passphrase: record.value } : {}) };
+  const meta = record.meta as Omit<ManagedKey, 'name' | 'passphrase' | 'privateKey' | 'retiringKey'>;
+  const { privateKey, retiringKey } = record.fields;
+  return { ...meta, hosts: meta.hosts ?? [], name, ...(record.value ? { passphrase: record.value } : {}), ...(privateKey ? { privateKey } : {}), ...(retiringKey ? { retiringKey } : {}) };
+}
+
+/** Whether the key's private half lives only in the vault. */
+export const isVaultOnly = (key: ManagedKey) => key.privateKey !== undefined;
+
+/** The key's private key as PEM: from the vault for a vault-only key, else its file. */
+export async function privateKeyPem(key: ManagedKey): Promise<string> {
+  return key.privateKey ?? (await readFile(key.path, 'utf8'));
 }
 
 export async function saveKey(vault: Vault, key: ManagedKey, now: Date): Promise<void> {
-  const { name, passphrase, ...meta } = key;
+  const { name, passphrase, privateKey, retiringKey, ...meta } = key;
   const previous = await findSecret(vault, sshRecordName(name));
   const at = now.toISOString();
-  const record: SecretRecord = { kind: 'ssh-key', value: passphrase ?? '', fields: {}, created: previous?.created ?? at, updated: at, meta: { ...meta } };
+  const fields = { ...(privateKey ? { privateKey } : {}), ...(retiringKey ? { retiringKey } : {}) };
+  const record: SecretRecord = { kind: 'ssh-key', value: passphrase ?? '', fields, created: previous?.created ?? at, updated: at, meta: { ...meta } };
   await vault.set(sshRecordName(name), record);
 }
 

@@ -30,7 +30,7 @@ describeWith(['ssh-keygen'], 'keysmith signs with keys ssh-keygen made, as ssh-k
     ['ed25519', ['-N', 'pass phrase', '-a', '2']], ['rsa', ['-b', '3072', '-N', 'pass phrase', '-m', 'PEM']],
   ] as const)('%s %s: ssh-keygen -Y check-novalidate accepts the signature; a changed message fails', async (type, args) => {
     const path = join(home, `k-${type}-${args.join('')}`);
-    const passphrase = args.includes('-N') ? 'pass phrase' : undefined;
+    const passphrase = (args as readonly string[]).includes('-N') ? 'pass phrase' : undefined;
     execFileSync('ssh-keygen', ['-q', '-t', type, ...(passphrase ? [] : ['-N', '']), ...args, '-C', 'c', '-f', path]);
     const key = await signingKey(readFileSync(path, 'utf8'), path, passphrase);
     const rsaKinds: RsaSignature[] = type === 'rsa' ? ['rsa-sha2-512', 'rsa-sha2-256'] : ['rsa-sha2-512'];

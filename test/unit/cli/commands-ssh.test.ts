@@ -27,7 +27,7 @@ describe('ssh (in-process, injected clock)', () => {
       const got = await runMain(['--json', 'ssh', 'keygen', 'work', '--no-passphrase', '-C', 'me@test'], env, at());
       expect(got.code, got.stderr).toBe(0);
       keygen = JSON.parse(got.stdout);
-      expect(Object.keys(keygen)).toEqual(['name', 'path', 'publicKey', 'fingerprint', 'type', 'bits', 'encrypted']);
+      expect(Object.keys(keygen)).toEqual(['name', 'path', 'publicKey', 'fingerprint', 'type', 'bits', 'encrypted', 'vaultOnly']);
       expect(keygen).toMatchObject({ name: 'work', path: keyPath, type: 'ssh-ed25519', bits: 256, encrypted: false });
       expect(keygen.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43} me@test$/);
     });
@@ -69,7 +69,7 @@ describe('ssh (in-process, injected clock)', () => {
       const got = await runMain(['--json', 'ssh', 'list'], env, at(10 * DAY_MS));
       expect(got.code, got.stderr).toBe(0);
       expect(JSON.parse(got.stdout)).toEqual([
-        { name: 'work', type: 'ED25519', bits: 256, fingerprint: keygen.fingerprint, path: keyPath, created: T, ageDays: 10, hosts: [] },
+        { name: 'work', type: 'ED25519', bits: 256, fingerprint: keygen.fingerprint, path: keyPath, vaultOnly: false, created: T, ageDays: 10, hosts: [] },
       ]);
     });
 

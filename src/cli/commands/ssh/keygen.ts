@@ -20,6 +20,7 @@ interface KeygenFlags {
   passphrase: boolean;
   rounds: string;
   storePassphrase: boolean;
+  vaultOnly: boolean;
   force: boolean;
 }
 
@@ -34,23 +35,31 @@ export default function keygenCommand(command: Command, contextFor: ContextFor):
     .option('--no-passphrase', 'no passphrase (the key file is then unencrypted)')
     .option('--rounds <n>', 'bcrypt_pbkdf rounds for the passphrase (ssh-keygen -a)', '16')
     .option('--store-passphrase', 'keep the passphrase in the vault (for unattended rotation)', false)
+    .option('--vault-only', 'keep the private key only in the vault (served by keysmith ssh agent); write only PATH.pub', false)
     .option('-f, --force', 'replace existing key files', false)
     .addHelpText('after', `
 Without --passphrase-stdin or --no-passphrase it asks for a passphrase twice (empty: none).
+With --vault-only the private key never touches the disk: the vault (encrypted) keeps it, no
+passphrase is asked, and ~/.ssh/NAME.pub is written for reference. \`keysmith ssh agent start\`
+serves it to ssh, git and ssh-add.
 
 Examples:
   $ keysmith ssh keygen work
   $ keysmith ssh keygen ci -t ecdsa -b 384 --no-passphrase --out ./deploy_key
-  $ printf %s "$PASS" | keysmith ssh keygen work --passphrase-stdin --store-passphrase`)
+  $ printf %s "$PASS" | keysmith ssh keygen work --passphrase-stdin --store-passphrase
+  $ keysmith ssh keygen work --vault-only && eval "$(keysmith ssh agent start)"`)
     .action(async (name: string, flags: KeygenFlags, command: Command) => {
       const ctx = contextFor(command);
       // The second bcrypt_pbkdf thread starts while the vault opens and the passphrase is asked.
+      if (flags.vaultOnly && (flags.passphraseStdin || flags.storePassphrase)) throw new UsageError('--vault-only keys have no passphrase (the vault encrypts them): drop --passphrase-stdin and --store-passphrase');
+      if (flags.vaultOnly) flags.passphrase = false;
       if (flags.passphrase !== false) prestartBcryptWorker();
       validateKeyName(name);
       const path = flags.out ? expandPath(flags.out, ctx.env) : defaultKeyPath(name, ctx.env);
       // An --out path's folder must exist; the default ~/.ssh is made, as ssh-keygen makes it.
-      if (flags.out) await checkOutputs([path, `${path}.pub`], flags.force);
-      else await refuseExisting([path, `${path}.pub`], flags.force);
+      const files = flags.vaultOnly ? [`${path}.pub`] : [path, `${path}.pub`];
+      if (flags.out) await checkOutputs(files, flags.force);
+      else await refuseExisting(files, flags.force);
       const bits = flags.bits === undefined ? undefined : positiveInt(flags.bits, '-b', 16384);
       const rounds = positiveInt(flags.rounds, '--rounds');
       // The vault is read before a key is made: a read-only, locked or damaged one fails with nothing written.
@@ -66,11 +75,11 @@ Examples:
       // key files go again, so nothing is left behind and a retry does not find "already exists".
       await creatingFiles(async (files) => {
         await files.mkdir(dirname(path), 0o700);
-        await files.write(path, key.privateKey, { overwrite: flags.force });
+        if (!flags.vaultOnly) await files.write(path, key.privateKey, { overwrite: flags.force });
         await files.write(`${path}.pub`, `${publicKeyLine(key.publicKey)}\n`, { mode: 0o644, overwrite: flags.force });
-        await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}) }, ctx.now());
+        await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}), ...(flags.vaultOnly ? { privateKey: key.privateKey } : {}) }, ctx.now());
       });
-      if (ctx.flags.json) return ctx.json({ name, path, publicKey: managed.publicKey, fingerprint: managed.fingerprint, type: managed.algorithm, bits: managed.bits, encrypted: !!passphrase });
-      await ctx.status(`wrote ${path} and ${path}.pub\n${managed.fingerprint} ${comment}\n${randomArt(key.publicKey)}`);
+      if (ctx.flags.json) return ctx.json({ name, path, publicKey: managed.publicKey, fingerprint: managed.fingerprint, type: managed.algorithm, bits: managed.bits, encrypted: !!passphrase, vaultOnly: flags.vaultOnly });
+      await ctx.status(`${flags.vaultOnly ? `the private key is in the vault only; wrote ${path}.pub` : `wrote ${path} and ${path}.pub`}\n${managed.fingerprint} ${comment}\n${randomArt(key.publicKey)}`);
     });
 }
