@@ -110,10 +110,10 @@ describe('vault (in-process, injected clock)', () => {
       expect(count).toBeGreaterThan(0);
       const got = await runMain(['--json', 'vault', 'lock'], env, at());
       expect(got.code, got.stderr).toBe(0);
-      expect(JSON.parse(got.stdout)).toEqual({ ended: count });
+      expect(JSON.parse(got.stdout)).toEqual({ ended: count, agentForgot: false });
       expect(sessionFiles()).toEqual([]);
       expect((await runMain(['secret', 'get', 'a/one'], withSession(fresh), at())).code).toBe(4);
-      expect(JSON.parse((await runMain(['--json', 'vault', 'lock'], env, at())).stdout)).toEqual({ ended: 0 });
+      expect(JSON.parse((await runMain(['--json', 'vault', 'lock'], env, at())).stdout)).toEqual({ ended: 0, agentForgot: false });
     });
   });
 

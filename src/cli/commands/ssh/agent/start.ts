@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline/promises';
+import { Option, type Command } from 'commander';
+import { parseDuration } from '../../../../duration.js';
+import { UsageError } from '../../../../errors.js';
+import { agentKeySources, refuseRunning, runAgent, spawnAgent, type AgentKeySource, type AgentState } from '../../../../ssh/agent/agent.js';
+import type { AgentKey } from '../../../../ssh/agent/keyring.js';
+import { readAll } from '../../../io.js';
+import type { Context, ContextFor } from '../../../context.js';
+
+interface StartFlags {
+  foreground: boolean;
+  keys?: string;
+  confirm: boolean;
+  lifetime?: string;
+  allowAdd: boolean;
+  stdinKeys: boolean;
+}
+
+/** What `start` hands the background agent over its stdin. */
+interface Payload {
+  keys: AgentKeySource[];
+  confirm: boolean;
+  lifetimeMs?: number;
+  allowAdd: boolean;
+}
+
+/**
+ * The confirmation before a signature: SSH_ASKPASS as ssh-agent runs it (SSH_ASKPASS_PROMPT=confirm;
+ * exit 0 with an empty answer or "yes" allows), else the terminal of a foreground agent. One question at a time.
+ */
+function asker(ctx: Context, terminal: boolean): (key: AgentKey, fingerprint: string) => Promise<boolean> {
+  let queue = Promise.resolve(true);
+  const askpass = ctx.env.SSH_ASKPASS;
+  const ask = async (key: AgentKey, fingerprint: string): Promise<boolean> => {
+    const prompt = `Allow use of key ${key.name}?\nKey fingerprint ${fingerprint}.`;
+    if (askpass) {
+      return new Promise((resolve) => {
+        const child = spawn(askpass, [prompt], { env: { ...ctx.env, SSH_ASKPASS_PROMPT: 'confirm' }, stdio: ['ignore', 'pipe', 'ignore'] });
+        let answer = '';
+        child.stdout.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+        child.on('error', () => resolve(false));
+        child.on('close', (code) => resolve(code === 0 && ['', 'yes'].includes(answer.trim().toLowerCase())));
+      });
+    }
+    if (!terminal) return false;
+    const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`${prompt} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+  return (key, fingerprint) => (queue = queue.then(() => ask(key, fingerprint), () => ask(key, fingerprint)));
+}
+
+const shellLines = (s: AgentState) => `SSH_AUTH_SOCK=${s.socket}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${s.pid}; export SSH_AGENT_PID;\n`;
+
+export default function agentStartCommand(command: Command, contextFor: ContextFor): Command {
+  return command
+    .option('--foreground', 'stay in the foreground (Ctrl-C stops it); --confirm can then ask on this terminal', false)
+    .option('--keys <names>', 'also serve these managed key files (comma-separated); their passphrases are asked for now')
+    .option('--confirm', 'ask before every signature (SSH_ASKPASS, or the terminal with --foreground)', false)
+    .option('--lifetime <duration>', 'forget the keys after this long, e.g. 8h')
+    .option('--allow-add', 'let clients add and remove keys (ssh-add, ssh-add -d/-D); refused otherwise', false)
+    .addOption(new Option('--stdin-keys').default(false).hideHelp())
+    .addHelpText('after', `
+It serves every --vault-only key (keysmith ssh keygen NAME --vault-only, keysmith ssh import PATH
+--vault-only), with the certificate in KEY-cert.pub beside its public key when there is one. The
+socket is agent/agent.sock in keysmith's data folder (0600, in a 0700 folder). The keys live in the
+agent's memory only; it signs and never hands a private key out. \`keysmith vault lock\` and
+\`keysmith ssh agent stop\` make it forget them.
+
+Examples:
+  $ eval "$(keysmith ssh agent start)"
+  $ ssh-add -l
+  $ ssh -o IdentityAgent="$SSH_AUTH_SOCK" deploy@web1
+  $ git -c gpg.format=ssh -c user.signingkey="$(cat ~/.ssh/work.pub)" commit -S -m signed
+  $ SSH_ASKPASS=/usr/bin/ssh-askpass keysmith ssh agent start --confirm --lifetime 8h`)
+    .action(async (flags: StartFlags, command: Command) => {
+      const ctx = contextFor(command);
+      const lifetimeMs = flags.lifetime ? parseDuration(flags.lifetime, '--lifetime') : undefined;
+      if (flags.stdinKeys) {
+        // The background agent: its keys and settings come over stdin from `start`.
+        const payload = JSON.parse((await readAll(ctx.io.stdin)).toString('utf8')) as Payload;
+        const agent = await runAgent({ ...payload, dataDir: ctx.paths.data, ask: asker(ctx, false), now: () => ctx.now().getTime() });
+        await ctx.out(`${JSON.stringify({ pid: agent.pid, socket: agent.socket, started: ctx.now().toISOString() })}\n`);
+        return agent.stopped;
+      }
+      const terminal = flags.foreground && ctx.canPrompt();
+      if (flags.confirm && !ctx.env.SSH_ASKPASS && !terminal) {
+        throw new UsageError('--confirm needs a way to ask: set SSH_ASKPASS to an askpass program, or run --foreground in a terminal', undefined, 'ERR_AGENT_NO_ASK');
+      }
+      await refuseRunning(ctx.paths.data);
+      const { vault } = await ctx.openVault();
+      const fileKeys = flags.keys ? flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : [];
+      const keys = await agentKeySources(vault, fileKeys, (key) => ctx.askSecret(`Passphrase for ${key.path}`, { instead: `--store-passphrase when the key is made, or a vault-only key` }));
+      if (keys.length === 0 && !flags.allowAdd) {
+        throw new UsageError('no keys to serve: the vault holds no --vault-only key', { hint: 'keysmith ssh keygen NAME --vault-only, keysmith ssh import PATH --vault-only, or --keys NAME' }, 'ERR_AGENT_NO_KEYS');
+      }
+      const payload: Payload = { keys, confirm: flags.confirm, allowAdd: flags.allowAdd, ...(lifetimeMs !== undefined ? { lifetimeMs } : {}) };
+      const served = `serving ${keys.length} key(s): ${keys.map((k) => k.name).join(', ') || '-'}`;
+      if (flags.foreground) {
+        const agent = await runAgent({ ...payload, dataDir: ctx.paths.data, ask: asker(ctx, terminal), now: () => ctx.now().getTime() });
+        if (ctx.flags.json) await ctx.json({ pid: agent.pid, socket: agent.socket, keys: keys.map((k) => k.name) });
+        else await ctx.out(shellLines({ pid: agent.pid, socket: agent.socket, started: '' }));
+        await ctx.status(`${served}; Ctrl-C stops it`);
+        return agent.stopped;
+      }
+      const state = await spawnAgent([process.execPath, process.argv[1]!, 'ssh', 'agent', 'start', '--stdin-keys'], ctx.env, JSON.stringify(payload));
+      if (ctx.flags.json) return ctx.json({ ...state, keys: keys.map((k) => k.name) });
+      await ctx.out(shellLines(state));
+      await ctx.status(`agent pid ${state.pid}, ${served}`);
+    });
+}

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { NotFoundError, UnavailableError, UsageError } from '../../errors.js';
+import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../../fs.js';
+import type { Vault } from '../../vault/types.js';
+import { unencryptedPem } from '../keys.js';
+import { signingKey } from '../sign.js';
+import { listKeys, loadKey, privateKeyPem, type ManagedKey } from '../store.js';
+import { Reader, Writer } from '../wire.js';
+import { Keyring, type AgentKey } from './keyring.js';
+import { FORGET_EXTENSION, listenAgent, MAX_MESSAGE } from './server.js';
+
+/** Where the agent lives: its socket and its state file, in a 0700 folder of the data dir. */
+export function agentPaths(dataDir: string) {
+  const dir = join(dataDir, 'agent');
+  return { dir, socket: join(dir, 'agent.sock'), state: join(dir, 'agent.json') };
+}
+
+/** sockaddr_un's sun_path is 108 bytes on Linux (104 on macOS), its NUL included. */
+const MAX_SOCKET_PATH = 103;
+
+/** What the agent state file says: the running agent's process and socket. */
+export interface AgentState {
+  pid: number;
+  socket: string;
+  started: string;
+}
+
+/** A key as the agent process receives it from `ssh agent start` (over a pipe, never argv or env). */
+export interface AgentKeySource {
+  name: string;
+  /** Unencrypted OpenSSH PEM. */
+  pem: string;
+  comment: string;
+  certificatePath?: string;
+}
+
+/**
+ * The keys `ssh agent start` serves: every vault-only key, and the named key files (`--keys`),
+ * opened with their stored passphrase or `passphrase(name)`. Each is checked to sign before the agent starts.
+ */
+export async function agentKeySources(vault: Vault, fileKeys: string[], passphrase: (key: ManagedKey) => Promise<string>): Promise<AgentKeySource[]> {
+  const chosen = (await listKeys(vault)).filter((k) => k.privateKey !== undefined);
+  for (const name of fileKeys) if (!chosen.some((k) => k.name === name)) chosen.push(await loadKey(vault, name));
+  const out: AgentKeySource[] = [];
+  for (const key of chosen) {
+    const pem = await privateKeyPem(key);
+    const secret = key.privateKey === undefined && /aes256-ctr|ENCRYPTED/.test(pem) ? (key.passphrase ?? (await passphrase(key))) : undefined;
+    const signer = await signingKey(pem, key.privateKey === undefined ? key.path : `ssh/${key.name}`, secret);
+    out.push({ name: key.name, pem: secret === undefined ? pem : (await unencryptedPem(signer.privateKey, key.comment)).pem, comment: key.comment || key.name, certificatePath: `${key.path}-cert.pub` });
+  }
+  return out;
+}
+
+export interface RunAgentOptions {
+  keys: AgentKeySource[];
+  dataDir: string;
+  allowAdd: boolean;
+  /** Ask before every signature with a served key. */
+  confirm: boolean;
+  lifetimeMs?: number;
+  ask: (key: AgentKey, fingerprint: string) => Promise<boolean>;
+  now: () => number;
+}
+
+export interface RunningAgent {
+  socket: string;
+  pid: number;
+  keyring: Keyring;
+  /** Resolves once the agent has stopped (SIGTERM, SIGINT, SIGHUP or stop()). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the keys on the agent socket until a signal or stop(): the socket 0600 in a 0700 folder,
+ * a state file for `status` and `stop`, both removed on the way out.
+ * @example const agent = await runAgent({ keys, dataDir, allowAdd: false, confirm: false, ask, now: Date.now })
+ */
+export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
+  const paths = agentPaths(o.dataDir);
+  if (paths.socket.length > MAX_SOCKET_PATH) throw new UsageError(`the agent socket path is too long for a Unix socket (${paths.socket.length} bytes): set KEYSMITH_HOME to a shorter folder`, undefined, 'ERR_AGENT_SOCKET_PATH');
+  await ensurePrivateDir(paths.dir);
+  await refuseRunning(o.dataDir);
+  await rm(paths.socket, { force: true });
+  const keys: AgentKey[] = [];
+  for (const k of o.keys) {
+    keys.push({
+      name: k.name, comment: k.comment, signer: await signingKey(k.pem, `ssh/${k.name}`), confirm: o.confirm,
+      ...(k.certificatePath ? { certificatePath: k.certificatePath } : {}),
+      ...(o.lifetimeMs !== undefined ? { expiresAt: o.now() + o.lifetimeMs } : {}),
+    });
+  }
+  const keyring = new Keyring(keys, { allowAdd: o.allowAdd, confirm: o.ask, now: o.now });
+  const server = await listenAgent(keyring, paths.socket);
+  await writeFileAtomic(paths.state, JSON.stringify({ pid: process.pid, socket: paths.socket, started: new Date(o.now()).toISOString() } satisfies AgentState), { overwrite: true });
+  let done!: () => void;
+  const stopped = new Promise<void>((r) => (done = r));
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    keyring.forget();
+    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, stop);
+    await new Promise<void>((r) => server.close(() => r()));
+    await rm(paths.socket, { force: true });
+    const state = await readState(o.dataDir);
+    if (state?.pid === process.pid) await rm(paths.state, { force: true });
+    done();
+  })());
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, stop);
+  return { socket: paths.socket, pid: process.pid, keyring, stopped, stop };
+}
+
+/** An agent answering on the socket already: one per data folder. */
+export async function refuseRunning(dataDir: string): Promise<void> {
+  const running = await readState(dataDir);
+  if (running && (await reachable(running.socket))) throw new UsageError(`an agent is already running (pid ${running.pid}, ${running.socket})`, { hint: 'keysmith ssh agent stop first' }, 'ERR_AGENT_RUNNING');
+}
+
+async function readState(dataDir: string): Promise<AgentState | undefined> {
+  const text = await readIfExists(agentPaths(dataDir).state);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text.toString('utf8')) as AgentState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One request to an agent socket and its reply (the message without its length). */
+export function agentRequest(socket: string, message: Buffer, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(socket);
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => c.destroy(new Error('the agent did not answer')), timeoutMs);
+    c.on('connect', () => c.write(new Writer().string(message).bytes()));
+    c.on('data', (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 4 && got.length >= 4 + got.readUInt32BE(0)) {
+        clearTimeout(timer);
+        c.end();
+        if (got.readUInt32BE(0) > MAX_MESSAGE) return reject(new Error('the agent answered too much'));
+        resolve(got.subarray(4, 4 + got.readUInt32BE(0)));
+      }
+    });
+    c.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    c.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('the agent closed the connection'));
+    });
+  });
+}
+
+const reachable = (socket: string) => agentRequest(socket, Buffer.from([11]), 2000).then(() => true, () => false);
+
+/** How many identities an agent lists. */
+async function listed(socket: string): Promise<number> {
+  const r = new Reader(await agentRequest(socket, Buffer.from([11])), 'the answer');
+  if (r.byte() !== 12) throw new Error('not an identities answer');
+  return r.uint32();
+}
+
+export interface AgentStatus {
+  running: boolean;
+  pid?: number;
+  socket?: string;
+  started?: string;
+  /** Identities listed (a key and its certificate count as two, as ssh-add -l shows them). */
+  identities?: number;
+}
+
+/** Whether keysmith's agent runs, and what it lists. */
+export async function agentStatus(dataDir: string): Promise<AgentStatus> {
+  const state = await readState(dataDir);
+  if (!state) return { running: false };
+  try {
+    return { running: true, ...state, identities: await listed(state.socket) };
+  } catch {
+    return { running: false };
+  }
+}
+
+/** Makes a running agent forget every key (`keysmith vault lock`); false when no agent answers. */
+export async function forgetAgentKeys(dataDir: string): Promise<boolean> {
+  const state = await readState(dataDir);
+  if (!state) return false;
+  try {
+    const reply = await agentRequest(state.socket, new Writer().raw(Buffer.from([27])).string(FORGET_EXTENSION).bytes());
+    return reply[0] === 6;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the running agent: its keys forgotten first, then the process ended. */
+export async function stopAgent(dataDir: string): Promise<AgentState> {
+  const state = await readState(dataDir);
+  if (!state || !(await reachable(state.socket))) {
+    await rm(agentPaths(dataDir).state, { force: true });
+    throw new NotFoundError('no keysmith agent is running', undefined, 'ERR_AGENT_NOT_RUNNING');
+  }
+  await forgetAgentKeys(dataDir);
+  try {
+    process.kill(state.pid, 'SIGTERM');
+  } catch {
+    /* gone already */
+  }
+  for (let i = 0; i < 100 && (await reachable(state.socket)); i++) await new Promise((r) => setTimeout(r, 50));
+  return state;
+}
+
+/**
+ * Starts the agent as a background process (its own session, no terminal) and waits until it
+ * serves. The keys go to it over a pipe, never in argv or the environment; the child gets the
+ * environment without keysmith's secrets.
+ */
+export async function spawnAgent(command: string[], env: NodeJS.ProcessEnv, payload: string): Promise<AgentState> {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!/^KEYSMITH_(PASSPHRASE|AGE_IDENTITY|SESSION|SECRET_)/.test(k)) clean[k] = v;
+  const child = spawn(command[0]!, command.slice(1), { env: clean, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(payload);
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout!.on('data', () => out.includes('\n') && resolve(true));
+    child.on('exit', () => resolve(false));
+    child.on('error', () => resolve(false));
+  });
+  if (!ready) throw new UnavailableError(`the agent did not start: ${err.trim().split('\n')[0] || 'it exited'}`, undefined, 'ERR_AGENT_START');
+  child.stdout!.destroy();
+  child.stderr!.destroy();
+  child.unref();
+  return JSON.parse(out.split('\n')[0]!) as AgentState;
+}
