@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { userInfo } from 'node:os';
 import { AuthError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
 import { describeBlob, fingerprintSha256 } from './keys.js';
-import { addKnownHost, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
+import { fingerprintLines } from './fingerprint.js';
+import { addKnownHost, checkHostCertificate, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
 
 export interface Target {
   user: string;
@@ -34,6 +36,8 @@ export interface ConnectOptions {
   /** Record an unknown host's key instead of refusing it (StrictHostKeyChecking=accept-new). */
   acceptNew: boolean;
   timeoutMs?: number;
+  /** The clock host certificates are checked against. */
+  now?: () => Date;
 }
 
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
@@ -53,9 +57,12 @@ export async function connect(target: Target, credentials: Credentials, options:
   // module.exports (the same as @napi-rs/keyring's, see src/vault/keychain.ts).
   const { Client } = createRequire(import.meta.url)('ssh2') as typeof import('ssh2');
   const known = await readKnownHosts(options.knownHostsPath);
-  // Ask for a host key of a type we already know, so a host with several keys is not "changed".
-  const knownTypes = [...new Set(keysFor(known, target.host, target.port).filter((k) => !k.marker).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];
+  const entries = keysFor(known, target.host, target.port);
   const where = targetName(target);
+  // A host known only through @cert-authority: its certificate vouches for the key it must present.
+  const certified = entries.some((k) => !k.marker) || !entries.some((k) => k.marker === '@cert-authority') ? undefined : await certifiedHostKeys(target, known, options);
+  // Ask for a host key of a type we already know, so a host with several keys is not "changed".
+  const knownTypes = [...new Set((certified ? certified.map((key) => ({ type: describeBlob(key).algorithm })) : entries.filter((k) => !k.marker)).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];
   let refusal: Error | undefined;
   let accepted: Buffer | undefined;
   const config: ConnectConfig = {
@@ -68,8 +75,13 @@ export async function connect(target: Target, credentials: Credentials, options:
     ...(credentials.password ? { password: credentials.password } : {}),
     ...(knownTypes.length ? { algorithms: { serverHostKey: knownTypes as never } } : {}),
     hostVerifier: (key: Buffer) => {
-      const verdict = verifyHostKey(known, target.host, target.port, key);
       const fp = fingerprintSha256(key);
+      if (certified) {
+        if (certified.some((k) => k.equals(key))) return true;
+        refusal = new AuthError(`${where}: the host presents ${fp}, which its certificate does not certify`, undefined, 'ERR_SSH_HOST_CERTIFICATE');
+        return false;
+      }
+      const verdict = verifyHostKey(known, target.host, target.port, key);
       if (verdict.status === 'match') return true;
       if (verdict.status === 'revoked') refusal = new AuthError(`${where}: the host key ${fp} is revoked in ${options.knownHostsPath}`, undefined, 'ERR_SSH_HOST_REVOKED');
       else if (verdict.status === 'mismatch') {
@@ -100,6 +112,35 @@ export async function connect(target: Target, credentials: Credentials, options:
   });
   if (accepted) await addKnownHost(options.knownHostsPath, target.host, target.port, describeBlob(accepted).algorithm, accepted);
   return client;
+}
+
+/**
+ * The host keys a host's certificates certify, each checked against known_hosts' @cert-authority
+ * lines. ssh2 cannot negotiate certificate host keys, so the certificates come from
+ * `ssh-keyscan -c` (which checks nothing: keysmith checks them); the connection then asks for the
+ * plain key and accepts only a certified one, which the key exchange proves the host holds.
+ */
+async function certifiedHostKeys(target: Target, known: string, options: ConnectOptions): Promise<Buffer[]> {
+  const where = targetName(target);
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('ssh-keyscan', ['-c', '-T', String(Math.ceil((options.timeoutMs ?? 20_000) / 1000)), '-p', String(target.port), '--', target.host], { encoding: 'utf8', timeout: options.timeoutMs ?? 20_000 }, (err, stdout) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') reject(new UnavailableError(`${where} is known only by its certificate authority, and reading host certificates needs ssh-keyscan (OpenSSH's client), which is not installed`, undefined, 'ERR_SSH_NO_KEYSCAN'));
+      else resolve(stdout ?? '');
+    });
+  });
+  const now = options.now?.() ?? new Date();
+  const keys: Buffer[] = [];
+  const why: string[] = [];
+  for (const k of fingerprintLines(out)) {
+    if (!k.certificate) continue;
+    const verdict = checkHostCertificate(known, target.host, target.port, k.certificate.blob, now);
+    if ('key' in verdict) keys.push(verdict.key);
+    else why.push(verdict.error);
+  }
+  if (keys.length === 0) {
+    throw new AuthError(`${where}: known_hosts trusts a certificate authority for it, and ${why.length ? `its host certificate does not pass: ${[...new Set(why)].join('; ')}` : 'it presents no host certificate'}`, undefined, 'ERR_SSH_HOST_CERTIFICATE');
+  }
+  return keys;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fingerprintSha256 } from './keys.js';
+import { describeBlob, fingerprintSha256 } from './keys.js';
 
 export type HostKeyVerdict =
   | { status: 'match' }
@@ -64,6 +64,35 @@ export function verifyHostKey(text: string, host: string, port: number, presente
   if (plain.some((k) => k.blob === blob)) return { status: 'match' };
   if (plain.length === 0) return { status: 'unknown' };
   return { status: 'mismatch', known: plain.map((k) => `${k.type} ${fingerprintSha256(Buffer.from(k.blob, 'base64'))}`) };
+}
+
+/**
+ * Checks a host certificate (from the host itself) as OpenSSH's check_host_cert does: signed by a
+ * CA that known_hosts trusts for this host (`@cert-authority`), neither it nor the key `@revoked`,
+ * a host certificate, valid now, naming the host exactly among its principals (none: any host; a
+ * pattern is not expanded, as OpenSSH 9.2's ssh does not), no critical options. Gives the certified key, which the host must then present.
+ */
+export function checkHostCertificate(text: string, host: string, port: number, certificate: Buffer, now: Date): { key: Buffer } | { error: string } {
+  let parsed: ReturnType<typeof describeBlob>;
+  try {
+    parsed = describeBlob(certificate);
+  } catch (err) {
+    return { error: `a malformed certificate (${(err as Error).message})` };
+  }
+  const cert = parsed.certificate;
+  if (!cert) return { error: 'not a certificate' };
+  const entries = keysFor(text, host, port);
+  const ca = cert.signatureKey.blob.toString('base64');
+  const caName = fingerprintSha256(cert.signatureKey.blob);
+  if (entries.some((k) => k.marker === '@revoked' && (k.blob === ca || k.blob === parsed.blob.toString('base64')))) return { error: `its key or its CA ${caName} is revoked` };
+  if (!entries.some((k) => k.marker === '@cert-authority' && k.blob === ca)) return { error: `signed by ${caName}, which known_hosts does not trust for this host` };
+  if (cert.type !== 'host') return { error: 'a user certificate, not a host certificate' };
+  const seconds = BigInt(Math.floor(now.getTime() / 1000));
+  if (seconds < cert.validAfter) return { error: 'not valid yet' };
+  if (seconds >= cert.validBefore) return { error: 'expired' };
+  if (cert.principals.length > 0 && !cert.principals.includes(host)) return { error: `issued for ${cert.principals.join(', ')}, not ${host}` };
+  if (Object.keys(cert.criticalOptions).length > 0) return { error: 'it has critical options, which host certificates may not have' };
+  return { key: parsed.blob };
 }
 
 export async function readKnownHosts(path: string): Promise<string> {

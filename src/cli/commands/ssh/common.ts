@@ -4,7 +4,7 @@ import type { ConnectOptions } from '../../../ssh/connect.js';
 import type { Context } from '../../context.js';
 
 export function connectOptions(ctx: Context, flags: { acceptNew?: boolean; knownHosts?: string }): ConnectOptions {
-  return { knownHostsPath: flags.knownHosts ?? knownHostsPath(ctx.env), acceptNew: flags.acceptNew ?? false };
+  return { knownHostsPath: flags.knownHosts ?? knownHostsPath(ctx.env), acceptNew: flags.acceptNew ?? false, now: ctx.now };
 }
 
 export function positiveInt(text: string, flag: string, max = 1000): number {
