@@ -123,6 +123,19 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git'], 'keysmith ssh agen
     expect(sshTo(alice).status).not.toBe(0); // and the key is what let it in
   });
 
+  it("keysmith's own deploy logs in through the agent (SSH_AUTH_SOCK), with no key file anywhere", async () => {
+    writeFileSync(sshd.authorizedKeys, readFileSync(join(alice.home, '.ssh', 'work.pub')));
+    expect((await alice.ks(['ssh', 'keygen', 'second', '--vault-only'])).code).toBe(0);
+    const without = await alice.ks(['ssh', 'deploy', 'second', `root@127.0.0.1:${sshd.port}`, '--known-hosts', join(alice.home, 'known_hosts'), '--authorized-keys', sshd.authorizedKeys]);
+    expect(without.code).toBe(4); // 'second' is not on the host yet, and there is no agent to ask
+    const got = await alice.ks(['ssh', 'deploy', 'second', `root@127.0.0.1:${sshd.port}`, '--known-hosts', join(alice.home, 'known_hosts'), '--authorized-keys', sshd.authorizedKeys, '--json'], { SSH_AUTH_SOCK: alice.sock });
+    expect(got.code, got.stderr).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({ added: true, via: 'sftp' });
+    expect(readFileSync(sshd.authorizedKeys, 'utf8')).toContain(readFileSync(join(alice.home, '.ssh', 'second.pub'), 'utf8').split(' ')[1]);
+    expect((await alice.ks(['secret', 'rm', 'ssh/second'])).code).toBe(0);
+    writeFileSync(sshd.authorizedKeys, '');
+  });
+
   it('git commit -S with gpg.format=ssh signs through the agent, and git verify-commit accepts it', async () => {
     const repo = join(alice.home, 'repo');
     const git = (...args: string[]) => spawnSync('git', ['-C', repo, ...args], { env: { ...alice.agentEnv, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' }, encoding: 'utf8' });
