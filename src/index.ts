@@ -112,7 +112,8 @@ export { changeTrust } from './tls/trust.js';
 
 /**
  * SSH: keys in OpenSSH's formats (made with Node's crypto), known_hosts and authorized_keys,
- * connections (ssh2, loaded only here), deployment and rotation of managed keys.
+ * connections (ssh2, loaded only here), deployment and rotation of managed keys, signing, and an
+ * ssh-agent over vault keys.
  *
  * @example
  *   const { privateKey, publicKey } = await generateKey({ type: 'ed25519', comment: 'me@laptop' });
@@ -125,12 +126,14 @@ export { changeTrust } from './tls/trust.js';
  */
 export { generateKey, readPrivateKey, parsePublicKeyLine, publicKeyLine, fingerprintSha256, fingerprintMd5, randomArt, type GeneratedKey, type KeygenOptions, type KeyType, type PublicKey } from './ssh/keys.js';
 export { bcryptPbkdf, bcryptPbkdfParallel } from './ssh/bcrypt-pbkdf.js';
-export { verifyHostKey } from './ssh/known-hosts.js';
+export { verifyHostKey, checkHostCertificate } from './ssh/known-hosts.js';
+export { signingKey, sshSign, type SigningKey, type RsaSignature } from './ssh/sign.js';
+export { runAgent, agentStatus, stopAgent, forgetAgentKeys, agentKeySources, type AgentKeySource, type RunAgentOptions, type RunningAgent, type AgentStatus } from './ssh/agent/agent.js';
 export { addKey, removeKey } from './ssh/authorized-keys.js';
 export { connect, parseTarget, type ConnectOptions, type Target, type Credentials } from './ssh/connect.js';
-export { deployKey } from './ssh/deploy.js';
-export { rotateKey, type RotateOptions, type RotateResult } from './ssh/rotate.js';
-export { loadKey, listKeys, type ManagedKey } from './ssh/store.js';
+export { deployKey, type RemoteVia } from './ssh/deploy.js';
+export { rotateKey, successorOf, type RotateOptions, type RotateResult } from './ssh/rotate.js';
+export { loadKey, listKeys, privateKeyPem, type ManagedKey } from './ssh/store.js';
 
 /**
  * OAuth 2.0 / OIDC: providers (discovery, presets), login (PKCE loopback or device flow) and access

@@ -63,8 +63,8 @@ const journalPath = (dataDir: string, name: string) => join(dataDir, 'ssh-rotati
  */
 export function successorOf(key: Pick<ManagedKey, 'name' | 'algorithm' | 'bits'>): { type: KeyType; bits: number } {
   const refuse = (why: string) => new UsageError(`${key.name} is a ${keyTypeName(key.algorithm)} key, which keysmith cannot rotate: ${why}`, undefined, 'ERR_SSH_ROTATE_TYPE');
-  if (key.algorithm.startsWith('sk-')) throw refuse('its private half lives on a security key (make a new one with ssh-keygen -t ed25519-sk, then keysmith ssh import it)');
-  if (key.algorithm === 'ssh-dss') throw refuse('DSA keys are disabled in OpenSSH; rotate to a new ed25519 key (keysmith ssh keygen)');
+  if (key.algorithm.startsWith('sk-')) throw refuse('its private half lives on a security key (make a new key on the token with ssh-keygen -t ed25519-sk and import that)');
+  if (key.algorithm === 'ssh-dss') throw refuse('DSA keys are disabled in OpenSSH; replace it with a new ed25519 key');
   if (key.algorithm === 'ssh-ed25519') return { type: 'ed25519', bits: 256 };
   if (key.algorithm === 'ssh-rsa') return { type: 'rsa', bits: Math.max(key.bits, 3072) };
   if (/^ecdsa-sha2-nistp(256|384|521)$/.test(key.algorithm)) return { type: 'ecdsa', bits: key.bits };

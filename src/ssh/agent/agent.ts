@@ -115,7 +115,7 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
 /** An agent answering on the socket already: one per data folder. */
 export async function refuseRunning(dataDir: string): Promise<void> {
   const running = await readState(dataDir);
-  if (running && (await reachable(running.socket))) throw new UsageError(`an agent is already running (pid ${running.pid}, ${running.socket})`, { hint: 'keysmith ssh agent stop first' }, 'ERR_AGENT_RUNNING');
+  if (running && (await reachable(running.socket))) throw new UsageError(`an agent is already running (pid ${running.pid}, ${running.socket})`, { hint: 'stop it first' }, 'ERR_AGENT_RUNNING');
 }
 
 async function readState(dataDir: string): Promise<AgentState | undefined> {
