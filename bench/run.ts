@@ -1,6 +1,7 @@
 // npm run bench: builds, then measures keysmith against its peers in one run and prints medians and ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { report } from './lib.js';
+import { agentBenchmarks } from './ssh-agent.js';
 import { oauthBenchmarks } from './oauth.js';
 import { scriptingBenchmarks } from './scripting.js';
 import { sshBenchmarks } from './ssh.js';
@@ -25,6 +26,11 @@ if (!only || only === 'scripting') {
 }
 if (!only || only === 'ssh') {
   const t = await sshBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
+}
+if (!only || only === 'agent') {
+  const t = await agentBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
 }
