@@ -250,12 +250,17 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git'], 'keysmith ssh agen
     await stop(bob);
   });
 
-  it('--lifetime forgets the keys when it is over; --allow-add lets ssh-add add and remove keys, with their own constraints', async () => {
+  it('--lifetime forgets a key when its time is over (per key); --allow-add lets ssh-add add and remove keys, with their own constraints', async () => {
     const carol = await person(root, 'carol');
-    expect((await carol.ks(['ssh', 'keygen', 'work', '--vault-only'])).code).toBe(0);
-    await start(carol, ['--lifetime', '2s', '--allow-add']);
-    expect(carol.sshAdd(['-l']).status).toBe(0);
-    await until(() => carol.sshAdd(['-l']).status === 1, 'the lifetime to end');
+    for (const name of ['work', 'keep']) expect((await carol.ks(['ssh', 'keygen', name, '--vault-only', '-C', name])).code).toBe(0);
+    expect((await carol.ks(['ssh', 'agent', 'start', '--lifetime', '2s,nosuch=1h'])).code).toBe(2);
+    expect((await carol.ks(['ssh', 'agent', 'start', '--confirm', 'nosuch'], { SSH_ASKPASS: '/bin/true' })).code).toBe(2);
+    expect((await carol.ks(['ssh', 'agent', 'start', '--lifetime', 'soon'])).code).toBe(2);
+    await start(carol, ['--lifetime', '2s,keep=1h', '--allow-add']);
+    expect(carol.sshAdd(['-l']).stdout.split('\n').filter(Boolean)).toHaveLength(2);
+    await until(() => carol.sshAdd(['-l']).stdout.split('\n').filter(Boolean).length === 1, 'the lifetime of work to end');
+    expect(carol.sshAdd(['-l']).stdout).toMatch(/ keep \(ED25519\)/);
+    expect(carol.sshAdd(['-D']).status).toBe(0); // --allow-add: clients may remove
     const extra = join(carol.home, 'extra');
     execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-C', 'added', '-f', extra]);
     const add = carol.sshAdd(['-t', '600', extra]);

@@ -35,6 +35,10 @@ export interface AgentKeySource {
   pem: string;
   comment: string;
   certificatePath?: string;
+  /** Ask before each signature with it. */
+  confirm?: boolean;
+  /** Forget it this long after the agent starts. */
+  lifetimeMs?: number;
 }
 
 /**
@@ -58,9 +62,6 @@ export interface RunAgentOptions {
   keys: AgentKeySource[];
   dataDir: string;
   allowAdd: boolean;
-  /** Ask before every signature with a served key. */
-  confirm: boolean;
-  lifetimeMs?: number;
   ask: (key: AgentKey, fingerprint: string) => Promise<boolean>;
   now: () => number;
 }
@@ -77,7 +78,7 @@ export interface RunningAgent {
 /**
  * Serves the keys on the agent socket until a signal or stop(): the socket 0600 in a 0700 folder,
  * a state file for `status` and `stop`, both removed on the way out.
- * @example const agent = await runAgent({ keys, dataDir, allowAdd: false, confirm: false, ask, now: Date.now })
+ * @example const agent = await runAgent({ keys, dataDir, allowAdd: false, ask, now: Date.now })
  */
 export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const paths = agentPaths(o.dataDir);
@@ -88,9 +89,9 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
   const keys: AgentKey[] = [];
   for (const k of o.keys) {
     keys.push({
-      name: k.name, comment: k.comment, signer: await signingKey(k.pem, `ssh/${k.name}`), confirm: o.confirm,
+      name: k.name, comment: k.comment, signer: await signingKey(k.pem, `ssh/${k.name}`), confirm: k.confirm ?? false,
       ...(k.certificatePath ? { certificatePath: k.certificatePath } : {}),
-      ...(o.lifetimeMs !== undefined ? { expiresAt: o.now() + o.lifetimeMs } : {}),
+      ...(k.lifetimeMs !== undefined ? { expiresAt: o.now() + k.lifetimeMs } : {}),
     });
   }
   const keyring = new Keyring(keys, { allowAdd: o.allowAdd, confirm: o.ask, now: o.now });

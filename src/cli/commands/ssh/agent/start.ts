@@ -11,7 +11,7 @@ import type { Context, ContextFor } from '../../../context.js';
 interface StartFlags {
   foreground: boolean;
   keys?: string;
-  confirm: boolean;
+  confirm: boolean | string;
   lifetime?: string;
   allowAdd: boolean;
   stdinKeys: boolean;
@@ -20,9 +20,31 @@ interface StartFlags {
 /** What `start` hands the background agent over its stdin. */
 interface Payload {
   keys: AgentKeySource[];
-  confirm: boolean;
-  lifetimeMs?: number;
   allowAdd: boolean;
+}
+
+/**
+ * Per key: `--confirm` (all keys) or `--confirm a,b`; `--lifetime 8h` (all keys), or
+ * `--lifetime a=8h,b=1h` with an optional bare default (`--lifetime 1h,ci=10m`).
+ */
+function perKey(keys: AgentKeySource[], confirm: boolean | string, lifetime: string | undefined): AgentKeySource[] {
+  const names = new Set(keys.map((k) => k.name));
+  const known = (name: string, flag: string) => {
+    if (!names.has(name)) throw new UsageError(`${flag}: ${name} is not a key the agent serves (${[...names].join(', ') || 'none'})`);
+    return name;
+  };
+  const confirmed = typeof confirm === 'string' ? new Set(confirm.split(',').map((n) => known(n.trim(), '--confirm'))) : undefined;
+  let fallback: number | undefined;
+  const lifetimes = new Map<string, number>();
+  for (const item of lifetime ? lifetime.split(',') : []) {
+    const eq = item.indexOf('=');
+    if (eq < 0) fallback = parseDuration(item, '--lifetime');
+    else lifetimes.set(known(item.slice(0, eq).trim(), '--lifetime'), parseDuration(item.slice(eq + 1), '--lifetime'));
+  }
+  return keys.map((k) => {
+    const ms = lifetimes.get(k.name) ?? fallback;
+    return { ...k, confirm: confirmed ? confirmed.has(k.name) : confirm === true, ...(ms !== undefined ? { lifetimeMs: ms } : {}) };
+  });
 }
 
 /**
@@ -60,8 +82,8 @@ export default function agentStartCommand(command: Command, contextFor: ContextF
   return command
     .option('--foreground', 'stay in the foreground (Ctrl-C stops it); --confirm can then ask on this terminal', false)
     .option('--keys <names>', 'also serve these managed key files (comma-separated); their passphrases are asked for now')
-    .option('--confirm', 'ask before every signature (SSH_ASKPASS, or the terminal with --foreground)', false)
-    .option('--lifetime <duration>', 'forget the keys after this long, e.g. 8h')
+    .option('--confirm [keys]', 'ask before every signature, with every key or these (SSH_ASKPASS, or the terminal with --foreground)', false)
+    .option('--lifetime <duration>', 'forget the keys after this long: 8h, or per key work=8h,ci=10m')
     .option('--allow-add', 'let clients add and remove keys (ssh-add, ssh-add -d/-D); refused otherwise', false)
     .addOption(new Option('--stdin-keys').default(false).hideHelp())
     .addHelpText('after', `
@@ -76,10 +98,10 @@ Examples:
   $ ssh-add -l
   $ ssh -o IdentityAgent="$SSH_AUTH_SOCK" deploy@web1
   $ git -c gpg.format=ssh -c user.signingkey="$(cat ~/.ssh/work.pub)" commit -S -m signed
-  $ SSH_ASKPASS=/usr/bin/ssh-askpass keysmith ssh agent start --confirm --lifetime 8h`)
+  $ SSH_ASKPASS=/usr/bin/ssh-askpass keysmith ssh agent start --confirm --lifetime 8h
+  $ keysmith ssh agent start --keys deploy --confirm deploy --lifetime 8h,deploy=15m`)
     .action(async (flags: StartFlags, command: Command) => {
       const ctx = contextFor(command);
-      const lifetimeMs = flags.lifetime ? parseDuration(flags.lifetime, '--lifetime') : undefined;
       if (flags.stdinKeys) {
         // The background agent: its keys and settings come over stdin from `start`.
         const payload = JSON.parse((await readAll(ctx.io.stdin)).toString('utf8')) as Payload;
@@ -98,7 +120,7 @@ Examples:
       if (keys.length === 0 && !flags.allowAdd) {
         throw new UsageError('no keys to serve: the vault holds no --vault-only key', { hint: 'keysmith ssh keygen NAME --vault-only, keysmith ssh import PATH --vault-only, or --keys NAME' }, 'ERR_AGENT_NO_KEYS');
       }
-      const payload: Payload = { keys, confirm: flags.confirm, allowAdd: flags.allowAdd, ...(lifetimeMs !== undefined ? { lifetimeMs } : {}) };
+      const payload: Payload = { keys: perKey(keys, flags.confirm, flags.lifetime), allowAdd: flags.allowAdd };
       const served = `serving ${keys.length} key(s): ${keys.map((k) => k.name).join(', ') || '-'}`;
       if (flags.foreground) {
         const agent = await runAgent({ ...payload, dataDir: ctx.paths.data, ask: asker(ctx, terminal), now: () => ctx.now().getTime() });
