@@ -5,6 +5,7 @@ import { agentBenchmarks } from './ssh-agent.js';
 import { oauthBenchmarks } from './oauth.js';
 import { scriptingBenchmarks } from './scripting.js';
 import { sshBenchmarks } from './ssh.js';
+import { sshCaBenchmarks } from './ssh-ca.js';
 import { startupBenchmarks } from './startup.js';
 import { teamBenchmarks } from './team.js';
 import { tlsBenchmarks } from './tls.js';
@@ -31,6 +32,11 @@ if (!only || only === 'ssh') {
 }
 if (!only || only === 'agent') {
   const t = await agentBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
+}
+if (!only || only === 'ssh-ca') {
+  const t = sshCaBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
 }

@@ -128,6 +128,8 @@ export { generateKey, readPrivateKey, parsePublicKeyLine, publicKeyLine, fingerp
 export { bcryptPbkdf, bcryptPbkdfParallel } from './ssh/bcrypt-pbkdf.js';
 export { verifyHostKey, checkHostCertificate } from './ssh/known-hosts.js';
 export { signingKey, sshSign, type SigningKey, type RsaSignature } from './ssh/sign.js';
+export { signCertificate, parseValidity, checkSourceAddress, renderCertificate, certificateInfo, DEFAULT_USER_EXTENSIONS, type CertificateInfo as SshCertificateInfo, type CertificateOption, type SignCertificateOptions } from './ssh/certificates.js';
+export { createSshCa, loadSshCa, listSshCas, signWithCa, caTrustLine, certificatePath, type SshCa, type CreateSshCaOptions, type SignWithCaOptions, type SignWithCaResult, type TrustFormat } from './ssh/ca.js';
 export { runAgent, agentStatus, stopAgent, forgetAgentKeys, agentKeySources, type AgentKeySource, type RunAgentOptions, type RunningAgent, type AgentStatus } from './ssh/agent/agent.js';
 export { addKey, removeKey } from './ssh/authorized-keys.js';
 export { connect, parseTarget, type ConnectOptions, type Target, type Credentials } from './ssh/connect.js';

@@ -1,10 +1,17 @@
-/** The SSH wire encoding (RFC 4251): uint32, string, mpint. */
+/** The SSH wire encoding (RFC 4251): uint32, uint64, string, mpint. */
 export class Writer {
   private parts: Buffer[] = [];
 
   uint32(n: number): this {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(n >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+
+  uint64(n: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(n);
     this.parts.push(b);
     return this;
   }

@@ -1,5 +1,6 @@
 import type { Entry } from '../../manifest.js';
 import { agent } from './agent/index.js';
+import { ca } from './ca/index.js';
 import { hosts } from './hosts/index.js';
 
 /** `keysmith ssh`: its commands, each verb's module imported only when it runs. */
@@ -16,5 +17,6 @@ export const ssh: Entry = {
     { term: 'deploy [options] <name> <target>', summary: "install a key in a host's authorized_keys, like ssh-copy-id (idempotent; the host key is verified)", load: () => import('./deploy.js') },
     agent,
     { term: 'rotate [options] <name>', summary: 'replace a key on all its hosts without locking anyone out; resumable', load: () => import('./rotate.js') },
+    ca,
   ],
 };
