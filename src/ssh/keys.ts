@@ -352,7 +352,8 @@ export function privateFields(p: Reader, algorithm: string): { comment: string; 
   const comment = p.text();
   const jwk = (): JsonWebKey => {
     if (algorithm === 'ssh-ed25519') {
-      if (f[0]!.length !== 32 || f[1]!.length !== 64) throw new Error('bad ed25519 private key');
+      // The secret is seed || public key, and the public key the one stated before it.
+      if (f[0]!.length !== 32 || f[1]!.length !== 64 || !f[1]!.subarray(32).equals(f[0]!)) throw new Error('bad ed25519 private key');
       return { kty: 'OKP', crv: 'Ed25519', x: u(f[0]!), d: u(f[1]!.subarray(0, 32)) };
     }
     if (algorithm === 'ssh-rsa') {
@@ -366,7 +367,15 @@ export function privateFields(p: Reader, algorithm: string): { comment: string; 
     return { kty: 'EC', crv: c.jwk, x: u(q.subarray(1, 1 + c.bytes)), y: u(q.subarray(1 + c.bytes)), d: u(pad(unsigned(f[2]!), c.bytes)) };
   };
   if (algorithm === 'ssh-dss') return { comment };
-  return { comment, key: () => createPrivateKey({ key: jwk(), format: 'jwk' }) };
+  return {
+    comment,
+    key: () => {
+      const key = createPrivateKey({ key: jwk(), format: 'jwk' });
+      // node builds the key from its private part: a stated public part that differs is a damaged key.
+      if (algorithm === 'ssh-ed25519' && createPublicKey(key).export({ format: 'jwk' }).x !== u(f[0]!)) throw new Error('the ed25519 public key does not match its private key');
+      return key;
+    },
+  };
 }
 
 export const fingerprintSha256 = (blob: Buffer) => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;

@@ -40,8 +40,8 @@ function ecdsaBlob(rs: Buffer): Buffer {
 
 export type RsaSignature = 'ssh-rsa' | 'rsa-sha2-256' | 'rsa-sha2-512';
 
-/** The RSA signature an ssh-agent sign request's flags ask for: none means ssh-rsa (SHA-1). */
-export const rsaSignatureOf = (flags: number): RsaSignature => (flags & RSA_SHA2_512 ? 'rsa-sha2-512' : flags & RSA_SHA2_256 ? 'rsa-sha2-256' : 'ssh-rsa');
+/** The RSA signature an ssh-agent sign request's flags ask for: none means ssh-rsa (SHA-1); both, rsa-sha2-256 (as ssh-agent picks). */
+export const rsaSignatureOf = (flags: number): RsaSignature => (flags & RSA_SHA2_256 ? 'rsa-sha2-256' : flags & RSA_SHA2_512 ? 'rsa-sha2-512' : 'ssh-rsa');
 
 const RSA_HASH: Record<RsaSignature, string> = { 'ssh-rsa': 'sha1', 'rsa-sha2-256': 'sha256', 'rsa-sha2-512': 'sha512' };
 

@@ -1,16 +1,17 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
-import { NotFoundError, UnavailableError, UsageError } from '../../errors.js';
-import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../../fs.js';
+import { dirname, join } from 'node:path';
+import { KeysmithError, NotFoundError, UnavailableError, UsageError, type ErrorKind } from '../../errors.js';
+import { readIfExists, withFileLock, writeFileAtomic } from '../../fs.js';
 import type { Vault } from '../../vault/types.js';
 import { unencryptedPem } from '../keys.js';
 import { signingKey } from '../sign.js';
 import { listKeys, loadKey, privateKeyPem, type ManagedKey } from '../store.js';
 import { Reader, Writer } from '../wire.js';
 import { Keyring, type AgentKey } from './keyring.js';
-import { FORGET_EXTENSION, listenAgent, MAX_MESSAGE } from './server.js';
+import { FORGET_EXTENSION, listenAgent, MAX_MESSAGE, STOP_EXTENSION } from './server.js';
 
 /** Where the agent lives: its socket and its state file, in a 0700 folder of the data dir. */
 export function agentPaths(dataDir: string) {
@@ -76,16 +77,38 @@ export interface RunningAgent {
 }
 
 /**
- * Serves the keys on the agent socket until a signal or stop(): the socket 0600 in a 0700 folder,
- * a state file for `status` and `stop`, both removed on the way out.
+ * The agent's folder, made 0700 if missing, and refused unless it is a real folder (not a link)
+ * of this user: a socket in a folder someone else controls could be swapped for theirs.
+ */
+async function ensureAgentDir(dir: string): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true, mode: 0o700 });
+  await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  const st = await lstat(dir);
+  const uid = process.getuid?.();
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new UsageError(`${dir} is not a folder of its own (a link or a file): remove it`, undefined, 'ERR_AGENT_DIR');
+  if (uid !== undefined && st.uid !== uid) throw new UsageError(`${dir} belongs to another user (uid ${st.uid}): remove it`, undefined, 'ERR_AGENT_DIR');
+  if ((st.mode & 0o077) !== 0) await chmod(dir, 0o700);
+}
+
+/** The socket path must fit a Unix socket address; checked before anything else happens. */
+export function checkAgentPaths(dataDir: string): ReturnType<typeof agentPaths> {
+  const paths = agentPaths(dataDir);
+  if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) throw new UsageError(`the agent socket path is too long for a Unix socket (${Buffer.byteLength(paths.socket)} bytes, at most ${MAX_SOCKET_PATH}): set KEYSMITH_HOME to a shorter folder`, undefined, 'ERR_AGENT_SOCKET_PATH');
+  return paths;
+}
+
+/**
+ * Serves the keys on the agent socket until a signal, the stop extension or stop(): the socket
+ * 0600 in a 0700 folder, a state file for `status`, both removed on the way out. Starting holds a
+ * lock from the check that no agent answers to the state file, so of two starts one serves and
+ * the other is refused (ERR_AGENT_RUNNING).
  * @example const agent = await runAgent({ keys, dataDir, allowAdd: false, ask, now: Date.now })
  */
 export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
-  const paths = agentPaths(o.dataDir);
-  if (paths.socket.length > MAX_SOCKET_PATH) throw new UsageError(`the agent socket path is too long for a Unix socket (${paths.socket.length} bytes): set KEYSMITH_HOME to a shorter folder`, undefined, 'ERR_AGENT_SOCKET_PATH');
-  await ensurePrivateDir(paths.dir);
-  await refuseRunning(o.dataDir);
-  await rm(paths.socket, { force: true });
+  const paths = checkAgentPaths(o.dataDir);
+  await ensureAgentDir(paths.dir);
   const keys: AgentKey[] = [];
   for (const k of o.keys) {
     keys.push({
@@ -95,15 +118,21 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
     });
   }
   const keyring = new Keyring(keys, { allowAdd: o.allowAdd, confirm: o.ask, now: o.now });
-  const server = await listenAgent(keyring, paths.socket);
-  await writeFileAtomic(paths.state, JSON.stringify({ pid: process.pid, socket: paths.socket, started: new Date(o.now()).toISOString() } satisfies AgentState), { overwrite: true });
+  let stop!: () => Promise<void>;
+  const server = await withFileLock(paths.socket, async () => {
+    await refuseRunning(o.dataDir);
+    await rm(paths.socket, { force: true });
+    const listening = await listenAgent(keyring, paths.socket, { onStop: () => void stop() });
+    await writeFileAtomic(paths.state, JSON.stringify({ pid: process.pid, socket: paths.socket, started: new Date(o.now()).toISOString() } satisfies AgentState), { overwrite: true });
+    return listening;
+  });
   let done!: () => void;
   const stopped = new Promise<void>((r) => (done = r));
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
+  stop = () => (stopping ??= (async () => {
     keyring.forget();
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, stop);
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await rm(paths.socket, { force: true });
     const state = await readState(o.dataDir);
     if (state?.pid === process.pid) await rm(paths.state, { force: true });
@@ -115,8 +144,11 @@ export async function runAgent(o: RunAgentOptions): Promise<RunningAgent> {
 
 /** An agent answering on the socket already: one per data folder. */
 export async function refuseRunning(dataDir: string): Promise<void> {
-  const running = await readState(dataDir);
-  if (running && (await reachable(running.socket))) throw new UsageError(`an agent is already running (pid ${running.pid}, ${running.socket})`, { hint: 'stop it first' }, 'ERR_AGENT_RUNNING');
+  const { socket } = checkAgentPaths(dataDir);
+  if (await reachable(socket)) {
+    const running = await readState(dataDir);
+    throw new UsageError(`an agent is already running${running ? ` (pid ${running.pid})` : ''} on ${socket}`, { hint: 'stop it first' }, 'ERR_AGENT_RUNNING');
+  }
 }
 
 async function readState(dataDir: string): Promise<AgentState | undefined> {
@@ -187,56 +219,68 @@ export async function agentStatus(dataDir: string): Promise<AgentStatus> {
 
 /** Makes a running agent forget every key (`keysmith vault lock`); false when no agent answers. */
 export async function forgetAgentKeys(dataDir: string): Promise<boolean> {
-  const state = await readState(dataDir);
-  if (!state) return false;
   try {
-    const reply = await agentRequest(state.socket, new Writer().raw(Buffer.from([27])).string(FORGET_EXTENSION).bytes());
+    const reply = await agentRequest(agentPaths(dataDir).socket, new Writer().raw(Buffer.from([27])).string(FORGET_EXTENSION).bytes());
     return reply[0] === 6;
   } catch {
     return false;
   }
 }
 
-/** Stops the running agent: its keys forgotten first, then the process ended. */
+/**
+ * Stops the running agent: asked over its own socket (the stop extension), it forgets its keys,
+ * closes every connection and exits. No pid from a file is ever signalled.
+ */
 export async function stopAgent(dataDir: string): Promise<AgentState> {
   const state = await readState(dataDir);
-  if (!state || !(await reachable(state.socket))) {
-    await rm(agentPaths(dataDir).state, { force: true });
+  const socket = agentPaths(dataDir).socket;
+  const reply = await agentRequest(socket, new Writer().raw(Buffer.from([27])).string(STOP_EXTENSION).bytes()).catch(() => undefined);
+  if (reply?.[0] !== 6) {
+    if (!reply) await rm(agentPaths(dataDir).state, { force: true });
     throw new NotFoundError('no keysmith agent is running', undefined, 'ERR_AGENT_NOT_RUNNING');
   }
-  await forgetAgentKeys(dataDir);
-  try {
-    process.kill(state.pid, 'SIGTERM');
-  } catch {
-    /* gone already */
-  }
-  for (let i = 0; i < 100 && (await reachable(state.socket)); i++) await new Promise((r) => setTimeout(r, 50));
-  return state;
+  for (let i = 0; i < 100 && (await reachable(socket)); i++) await new Promise((r) => setTimeout(r, 50));
+  return state ?? { pid: 0, socket, started: '' };
 }
 
+/** What the background agent says on its channel once: it serves, or why it could not. */
+export type AgentReady = { ready: AgentState } | { error: string; kind: ErrorKind };
+
 /**
- * Starts the agent as a background process (its own session, no terminal) and waits until it
- * serves. The keys go to it over a pipe, never in argv or the environment; the child gets the
- * environment without keysmith's secrets.
+ * Starts the agent as a background process, detached as ssh-agent detaches: its own session, `/`
+ * as its folder, /dev/null as its stdin, stdout and stderr. The keys go to it over a private
+ * channel (fd 3), never argv, environment or disk, and it answers on the same channel; its
+ * environment has no KEYSMITH_* variable at all.
  */
-export async function spawnAgent(command: string[], env: NodeJS.ProcessEnv, payload: string): Promise<AgentState> {
+export async function spawnAgent(command: string[], env: NodeJS.ProcessEnv, payload: string, timeoutMs = 30_000): Promise<AgentState> {
   const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!/^KEYSMITH_(PASSPHRASE|AGE_IDENTITY|SESSION|SECRET_)/.test(k)) clean[k] = v;
-  const child = spawn(command[0]!, command.slice(1), { env: clean, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  child.stdin!.on('error', () => undefined);
-  child.stdin!.end(payload);
-  const ready = await new Promise<boolean>((resolve) => {
-    child.stdout!.on('data', () => out.includes('\n') && resolve(true));
-    child.on('exit', () => resolve(false));
-    child.on('error', () => resolve(false));
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('KEYSMITH_')) clean[k] = v;
+  const child = spawn(command[0]!, command.slice(1), { env: clean, cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const channel = child.stdio[3] as Duplex;
+  let said = '';
+  channel.on('error', () => undefined);
+  channel.on('data', (d: Buffer) => (said += d.toString('utf8')));
+  channel.write(payload);
+  const answer = await new Promise<AgentReady | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    const settle = () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(said.split('\n')[0]!) as AgentReady);
+      } catch {
+        resolve(undefined);
+      }
+    };
+    channel.on('data', () => said.includes('\n') && settle());
+    channel.on('end', settle);
+    child.on('error', () => resolve(undefined));
   });
-  if (!ready) throw new UnavailableError(`the agent did not start: ${err.trim().split('\n')[0] || 'it exited'}`, undefined, 'ERR_AGENT_START');
-  child.stdout!.destroy();
-  child.stderr!.destroy();
+  channel.destroy();
+  if (!answer || 'error' in answer) {
+    if (!answer) child.kill('SIGKILL');
+    if (answer) throw new KeysmithError(answer.kind, 'ERR_AGENT_START', answer.error);
+    throw new UnavailableError('the agent did not start', undefined, 'ERR_AGENT_START');
+  }
   child.unref();
-  return JSON.parse(out.split('\n')[0]!) as AgentState;
+  return answer.ready;
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fingerprintSha256, parsePublicKeyLine, publicOf } from '../keys.js';
 import type { PublicKey } from '../public-key.js';
@@ -43,7 +43,6 @@ async function certificateOf(key: AgentKey): Promise<Buffer | undefined> {
   return undefined;
 }
 
-const digest = (s: Buffer) => createHash('sha256').update(s).digest();
 
 /**
  * The agent's keys and its rules: what is listed, what may sign, who may add or remove, the lock
@@ -51,7 +50,9 @@ const digest = (s: Buffer) => createHash('sha256').update(s).digest();
  */
 export class Keyring {
   private keys: AgentKey[];
-  private lockHash: Buffer | undefined;
+  private lockHash: { salt: Buffer; hash: Buffer } | undefined;
+  private failures = 0;
+  private unlocking: Promise<boolean> = Promise.resolve(false);
 
   constructor(keys: AgentKey[], private readonly options: KeyringOptions) {
     this.keys = keys;
@@ -100,7 +101,8 @@ export class Keyring {
     const key = await this.find(blob);
     if (!key) return undefined;
     if (key.confirm && !(await this.options.confirm(key, fingerprintSha256(key.signer.publicKey.blob)))) return undefined;
-    if (!this.keys.includes(key)) return undefined; // forgotten (lock, stop, lifetime) while the person was asked
+    // Forgotten, locked or out of its lifetime while the person was asked: the yes comes too late.
+    if (this.locked || !this.live().includes(key)) return undefined;
     return sshSign(key.signer, data, rsaSignatureOf(flags));
   }
 
@@ -143,15 +145,35 @@ export class Keyring {
   }
 
   /** ssh-add -x: nothing is listed or signed until ssh-add -X with the same passphrase. */
-  lock(passphrase: Buffer): boolean {
-    if (this.locked) return false;
-    this.lockHash = digest(passphrase);
+  async lock(passphrase: Buffer): Promise<boolean> {
+    if (this.lockHash) return false;
+    const salt = randomBytes(16);
+    this.lockHash = { salt, hash: await slowHash(passphrase, salt) };
     return true;
   }
 
-  unlock(passphrase: Buffer): boolean {
-    if (!this.lockHash || !timingSafeEqual(this.lockHash, digest(passphrase))) return false;
-    this.lockHash = undefined;
-    return true;
+  /**
+   * ssh-add -X. Like ssh-agent, a wrong passphrase costs a salted slow hash and then a delay that
+   * grows by 0.1 s with each failure (up to 10 s), and attempts are taken one at a time, so the
+   * lock cannot be guessed at socket speed.
+   */
+  unlock(passphrase: Buffer): Promise<boolean> {
+    const attempt = this.unlocking.then(async () => {
+      if (!this.lockHash) return false;
+      const hash = await slowHash(passphrase, this.lockHash.salt);
+      if (timingSafeEqual(hash, this.lockHash.hash)) {
+        this.lockHash = undefined;
+        this.failures = 0;
+        return true;
+      }
+      this.failures++;
+      await new Promise((r) => setTimeout(r, Math.min(100 * this.failures, 10_000)));
+      return false;
+    });
+    this.unlocking = attempt.catch(() => false);
+    return attempt;
   }
 }
+
+/** scrypt at node's default cost (N=16384): tens of milliseconds, per guess. */
+const slowHash = (passphrase: Buffer, salt: Buffer) => new Promise<Buffer>((resolve, reject) => scrypt(passphrase, salt, 32, (err, key) => (err ? reject(err) : resolve(key))));

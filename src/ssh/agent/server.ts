@@ -1,5 +1,5 @@
 import { chmod } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { privateFields } from '../keys.js';
 import { Reader, Writer } from '../wire.js';
 import type { Keyring } from './keyring.js';
@@ -27,8 +27,9 @@ const CONSTRAIN_CONFIRM = 2;
 /** OpenSSH's AGENT_MAX_LEN: a longer message closes the connection, as ssh-agent does. */
 export const MAX_MESSAGE = 256 * 1024;
 
-/** keysmith's own extension: forget every key (sent by `keysmith vault lock`). */
+/** keysmith's own extensions: forget every key (sent by `keysmith vault lock`), and stop (`keysmith ssh agent stop`). */
 export const FORGET_EXTENSION = 'forget@keysmith';
+export const STOP_EXTENSION = 'stop@keysmith';
 
 const status = (ok: boolean) => Buffer.from([ok ? MSG.SUCCESS : MSG.FAILURE]);
 
@@ -82,11 +83,11 @@ export async function answer(keyring: Keyring, message: Buffer): Promise<Buffer>
       case MSG.UNLOCK: {
         const passphrase = r.string();
         r.end();
-        return status(type === MSG.LOCK ? keyring.lock(passphrase) : keyring.unlock(passphrase));
+        return status(type === MSG.LOCK ? await keyring.lock(passphrase) : await keyring.unlock(passphrase));
       }
       case MSG.EXTENSION: {
         const name = r.cstring();
-        if (name !== FORGET_EXTENSION) return status(false);
+        if (name !== FORGET_EXTENSION && name !== STOP_EXTENSION) return status(false);
         r.end();
         keyring.forget();
         return status(true);
@@ -99,29 +100,45 @@ export async function answer(keyring: Keyring, message: Buffer): Promise<Buffer>
   }
 }
 
-/** Serves one client: length-framed requests, answered in order. */
-function serve(keyring: Keyring, socket: Socket): void {
-  let pending = Buffer.alloc(0);
-  let busy = Promise.resolve();
+/**
+ * Serves one client: length-framed requests, answered one at a time and in order. Reading stops
+ * while a request is answered or its reply waits to be sent (socket backpressure), so a client
+ * that writes without reading cannot make the agent buffer without bound, as ssh-agent stops
+ * reading a connection with output pending.
+ */
+function serve(keyring: Keyring, socket: Socket, hooks: AgentHooks): void {
+  let pending: Buffer = Buffer.alloc(0);
+  let working = false;
   socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 4) {
-      const length = pending.readUInt32BE(0);
-      if (length > MAX_MESSAGE) {
-        socket.destroy();
-        return;
-      }
-      if (pending.length < 4 + length) return;
-      const message = pending.subarray(4, 4 + length);
-      pending = pending.subarray(4 + length);
-      busy = busy.then(async () => {
+  const work = async () => {
+    working = true;
+    socket.pause();
+    try {
+      while (pending.length >= 4 && !socket.destroyed) {
+        const length = pending.readUInt32BE(0);
+        if (length > MAX_MESSAGE) return void socket.destroy();
+        if (pending.length < 4 + length) break;
+        const message = pending.subarray(4, 4 + length);
+        pending = pending.subarray(4 + length);
         const reply = await answer(keyring, message);
-        if (!socket.destroyed) socket.write(frame(reply));
-      });
+        if (socket.destroyed) return;
+        if (!socket.write(frame(reply))) await new Promise((r) => socket.once('drain', r));
+        if (reply.length === 1 && reply[0] === SUCCESS && isStop(message)) hooks.onStop?.();
+      }
+    } finally {
+      working = false;
     }
+    if (pending.length > 4 + MAX_MESSAGE) return void socket.destroy();
+    socket.resume();
+  };
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    if (!working) void work();
   });
 }
+
+const isStop = (message: Buffer) => message[0] === MSG.EXTENSION && message.subarray(5).toString('latin1') === STOP_EXTENSION;
+const SUCCESS = MSG.SUCCESS;
 
 const frame = (reply: Buffer) => {
   const head = Buffer.alloc(4);
@@ -129,16 +146,36 @@ const frame = (reply: Buffer) => {
   return Buffer.concat([head, reply]);
 };
 
+export interface AgentHooks {
+  /** After the stop extension was answered: the agent stops. */
+  onStop?: () => void;
+}
+
+export interface AgentServer {
+  /** Stops listening and closes every client connection at once (ssh-agent's cleanup_exit). */
+  close(): Promise<void>;
+}
+
 /**
  * Listens on a Unix socket (made 0600; its folder should be 0700) and answers ssh-agent requests
  * from the keyring, each client's in order and clients side by side.
  */
-export async function listenAgent(keyring: Keyring, socketPath: string): Promise<Server> {
-  const server = createServer((socket) => serve(keyring, socket));
+export async function listenAgent(keyring: Keyring, socketPath: string, hooks: AgentHooks = {}): Promise<AgentServer> {
+  const clients = new Set<Socket>();
+  const server = createServer((socket) => {
+    clients.add(socket);
+    socket.on('close', () => clients.delete(socket));
+    serve(keyring, socket, hooks);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
   await chmod(socketPath, 0o600);
-  return server;
+  return {
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const c of clients) c.destroy();
+    }),
+  };
 }

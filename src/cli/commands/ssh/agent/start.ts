@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
+import { Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../../../duration.js';
-import { UsageError } from '../../../../errors.js';
-import { agentKeySources, refuseRunning, runAgent, spawnAgent, type AgentKeySource, type AgentState } from '../../../../ssh/agent/agent.js';
+import { KeysmithError, UsageError } from '../../../../errors.js';
+import { agentKeySources, refuseRunning, runAgent, spawnAgent, type AgentKeySource, type AgentReady, type AgentState } from '../../../../ssh/agent/agent.js';
 import type { AgentKey } from '../../../../ssh/agent/keyring.js';
-import { readAll } from '../../../io.js';
 import type { Context, ContextFor } from '../../../context.js';
 
 interface StartFlags {
@@ -14,13 +15,15 @@ interface StartFlags {
   confirm: boolean | string;
   lifetime?: string;
   allowAdd: boolean;
-  stdinKeys: boolean;
+  daemon: boolean;
 }
 
 /** What `start` hands the background agent over its stdin. */
 interface Payload {
   keys: AgentKeySource[];
   allowAdd: boolean;
+  /** Absolute: the agent runs in / and without KEYSMITH_HOME. */
+  dataDir: string;
 }
 
 /**
@@ -78,6 +81,37 @@ function asker(ctx: Context, terminal: boolean): (key: AgentKey, fingerprint: st
 
 const shellLines = (s: AgentState) => `SSH_AUTH_SOCK=${s.socket}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${s.pid}; export SSH_AGENT_PID;\n`;
 
+/**
+ * The background agent (started by `start` with the hidden --daemon): its keys and settings come
+ * over fd 3, and it answers there once — serving, or the error — then closes it.
+ */
+async function serveInBackground(ctx: Context): Promise<void> {
+  const channel = new Socket({ fd: 3, readable: true, writable: true });
+  channel.on('error', () => undefined);
+  // Said once, then the channel is closed for good: nothing of it keeps the agent alive after a stop.
+  const say = (what: AgentReady) => new Promise<void>((r) => channel.end(`${JSON.stringify(what)}\n`, () => r())).finally(() => channel.destroy());
+  const payload = await new Promise<string>((resolve) => {
+    let got = '';
+    const take = (chunk: Buffer) => {
+      got += chunk.toString('utf8');
+      if (!got.includes('\n')) return;
+      channel.off('data', take).pause();
+      resolve(got);
+    };
+    channel.on('data', take).once('end', () => resolve(got));
+  });
+  let agent;
+  try {
+    const p = JSON.parse(payload) as Payload;
+    agent = await runAgent({ ...p, ask: asker(ctx, false), now: () => ctx.now().getTime() });
+  } catch (err) {
+    await say({ error: (err as Error).message, kind: err instanceof KeysmithError ? err.kind : 'failed' });
+    throw err;
+  }
+  await say({ ready: { pid: agent.pid, socket: agent.socket, started: ctx.now().toISOString() } });
+  return agent.stopped;
+}
+
 export default function agentStartCommand(command: Command, contextFor: ContextFor): Command {
   return command
     .option('--foreground', 'stay in the foreground (Ctrl-C stops it); --confirm can then ask on this terminal', false)
@@ -85,7 +119,7 @@ export default function agentStartCommand(command: Command, contextFor: ContextF
     .option('--confirm [keys]', 'ask before every signature, with every key or these (SSH_ASKPASS, or the terminal with --foreground)', false)
     .option('--lifetime <duration>', 'forget the keys after this long: 8h, or per key work=8h,ci=10m')
     .option('--allow-add', 'let clients add and remove keys (ssh-add, ssh-add -d/-D); refused otherwise', false)
-    .addOption(new Option('--stdin-keys').default(false).hideHelp())
+    .addOption(new Option('--daemon').default(false).hideHelp())
     .addHelpText('after', `
 It serves every --vault-only key (keysmith ssh keygen NAME --vault-only, keysmith ssh import PATH
 --vault-only), with the certificate in KEY-cert.pub beside its public key when there is one. The
@@ -102,34 +136,28 @@ Examples:
   $ keysmith ssh agent start --keys deploy --confirm deploy --lifetime 8h,deploy=15m`)
     .action(async (flags: StartFlags, command: Command) => {
       const ctx = contextFor(command);
-      if (flags.stdinKeys) {
-        // The background agent: its keys and settings come over stdin from `start`.
-        const payload = JSON.parse((await readAll(ctx.io.stdin)).toString('utf8')) as Payload;
-        const agent = await runAgent({ ...payload, dataDir: ctx.paths.data, ask: asker(ctx, false), now: () => ctx.now().getTime() });
-        await ctx.out(`${JSON.stringify({ pid: agent.pid, socket: agent.socket, started: ctx.now().toISOString() })}\n`);
-        return agent.stopped;
-      }
+      if (flags.daemon) return serveInBackground(ctx);
       const terminal = flags.foreground && ctx.canPrompt();
       if (flags.confirm && !ctx.env.SSH_ASKPASS && !terminal) {
         throw new UsageError('--confirm needs a way to ask: set SSH_ASKPASS to an askpass program, or run --foreground in a terminal', undefined, 'ERR_AGENT_NO_ASK');
       }
-      await refuseRunning(ctx.paths.data);
+      await refuseRunning(ctx.paths.data); // and the socket path fits, before the vault is opened
       const { vault } = await ctx.openVault();
       const fileKeys = flags.keys ? flags.keys.split(',').map((k) => k.trim()).filter(Boolean) : [];
       const keys = await agentKeySources(vault, fileKeys, (key) => ctx.askSecret(`Passphrase for ${key.path}`, { instead: `--store-passphrase when the key is made, or a vault-only key` }));
       if (keys.length === 0 && !flags.allowAdd) {
         throw new UsageError('no keys to serve: the vault holds no --vault-only key', { hint: 'keysmith ssh keygen NAME --vault-only, keysmith ssh import PATH --vault-only, or --keys NAME' }, 'ERR_AGENT_NO_KEYS');
       }
-      const payload: Payload = { keys: perKey(keys, flags.confirm, flags.lifetime), allowAdd: flags.allowAdd };
+      const payload: Payload = { keys: perKey(keys, flags.confirm, flags.lifetime), allowAdd: flags.allowAdd, dataDir: resolve(ctx.paths.data) };
       const served = `serving ${keys.length} key(s): ${keys.map((k) => k.name).join(', ') || '-'}`;
       if (flags.foreground) {
-        const agent = await runAgent({ ...payload, dataDir: ctx.paths.data, ask: asker(ctx, terminal), now: () => ctx.now().getTime() });
+        const agent = await runAgent({ ...payload, ask: asker(ctx, terminal), now: () => ctx.now().getTime() });
         if (ctx.flags.json) await ctx.json({ pid: agent.pid, socket: agent.socket, keys: keys.map((k) => k.name) });
         else await ctx.out(shellLines({ pid: agent.pid, socket: agent.socket, started: '' }));
         await ctx.status(`${served}; Ctrl-C stops it`);
         return agent.stopped;
       }
-      const state = await spawnAgent([process.execPath, process.argv[1]!, 'ssh', 'agent', 'start', '--stdin-keys'], ctx.env, JSON.stringify(payload));
+      const state = await spawnAgent([process.execPath, resolve(process.argv[1]!), 'ssh', 'agent', 'start', '--daemon'], ctx.env, `${JSON.stringify(payload)}\n`);
       if (ctx.flags.json) return ctx.json({ ...state, keys: keys.map((k) => k.name) });
       await ctx.out(shellLines(state));
       await ctx.status(`agent pid ${state.pid}, ${served}`);
