@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NotFoundError, systemError, UsageError } from '../errors.js';
 import { readUserFile, writeFileAtomic } from '../fs.js';
 import { readOnlyVault } from '../vault/env.js';
 import { findSecret } from '../vault/secrets.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
-import { signCertificate, type SignCertificateOptions } from './certificates.js';
+import { renderCertificate, signCertificate, type SignCertificateOptions } from './certificates.js';
 import { fingerprintSha256, generateKey, publicKeyLine, readKeyAt, readPrivateKey, type KeyType, type PublicKey } from './keys.js';
 import { signingKey, type SigningKey } from './sign.js';
 
@@ -30,6 +30,9 @@ export interface SshCa {
   /** ISO-8601. */
   created: string;
 }
+
+/** The smallest RSA CA keysmith signs with (it makes them of 3072 bits and more). */
+const MIN_CA_RSA_BITS = 2048;
 
 export const sshCaRecordName = (name: string) => `ssh-ca/${name}`;
 const CA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -124,16 +127,24 @@ export async function loadSshCa(vault: Vault, name: string): Promise<SshCa> {
 export async function loadSshCaKey(vault: Vault, name: string): Promise<{ ca: SshCa; key: SigningKey }> {
   const record = await caRecord(vault, name);
   const ca = await describeCa(name, record);
-  return { ca, key: await signingKey(record.value, sshCaRecordName(name)) };
+  const key = await signingKey(record.value, sshCaRecordName(name));
+  if (ca.algorithm === 'ssh-rsa' && ca.bits < MIN_CA_RSA_BITS) throw new UsageError(`${sshCaRecordName(name)} is an RSA key of ${ca.bits} bits: keysmith signs with RSA CAs of at least ${MIN_CA_RSA_BITS} bits`, undefined, 'ERR_SSH_WEAK_CA');
+  return { ca, key };
 }
 
 /**
  * The SSH CAs in the vault, by name.
  * @example (await listSshCas(vault)).map((ca) => ca.name)
  */
-export async function listSshCas(vault: Vault): Promise<SshCa[]> {
+export async function listSshCas(vault: Vault, onDamaged?: (name: string, error: Error) => void): Promise<SshCa[]> {
   const infos = (await vault.list('ssh-ca/')).filter((i) => i.kind === 'ssh-ca');
-  return Promise.all(infos.map((i) => loadSshCa(vault, i.name.slice('ssh-ca/'.length))));
+  // One damaged record does not hide the others: it is reported and left out.
+  const cas = await Promise.all(infos.map((i) => loadSshCa(vault, i.name.slice('ssh-ca/'.length)).catch((err: Error) => {
+    if (!onDamaged) throw err;
+    onDamaged(i.name.slice('ssh-ca/'.length), err);
+    return undefined;
+  })));
+  return cas.filter((c): c is SshCa => c !== undefined);
 }
 
 /**
@@ -272,6 +283,9 @@ export async function signWithCa(vault: Vault | (() => Promise<Vault>), options:
   const validBefore = options.validBefore ?? now + BigInt(DEFAULT_VALIDITY_SECONDS[options.type]);
   const { ca, key: caKey } = await loadSshCaKey(typeof vault === 'function' ? await vault() : vault, options.ca);
   // Anything there that cannot be read (a folder, no permission) counts as something else.
+  // Only a regular file (or a link, replaced and not followed) is ever replaced: never a FIFO (reading it would hang) or a device.
+  const kind = out ? await lstat(out).catch(() => undefined) : undefined;
+  if (kind && !kind.isFile() && !kind.isSymbolicLink()) throw new UsageError(`cannot write ${out}: not a regular file`, { hint: 'name a file' }, 'ERR_FILE_KIND');
   const existing = out ? await readFile(out, 'latin1').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : '')) : undefined;
   const renewed = existing !== undefined && sameCertificate(existing, subject, caKey.publicKey.blob);
   if (existing !== undefined && !renewed && !options.force) {
@@ -285,6 +299,11 @@ export async function signWithCa(vault: Vault | (() => Promise<Vault>), options:
     validAfter,
     validBefore,
   });
+  try {
+    renderCertificate(key); // options whose data ssh-keygen -L and sshd would call corrupt
+  } catch (err) {
+    throw new UsageError(`the certificate would be unreadable: ${(err as Error).message}`, undefined, 'ERR_SSH_BAD_CERT_OPTION');
+  }
   const line = publicKeyLine(key);
   if (out) await writeFileAtomic(out, Buffer.from(`${line}\n`, 'utf8'), { mode: 0o644, overwrite: true });
   return { key, line, ...(out ? { path: out } : {}), renewed, ca };

@@ -592,7 +592,17 @@ function showOptions(options: Array<[string, Buffer]>, critical: boolean): strin
 }
 
 /** Control characters (C0 and DEL) as `?`: a certificate's texts come from whoever made it. */
-const safe = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, '?');
+/**
+ * A certificate's string (its bytes as latin1) with every control character shown as `?`: C0, DEL
+ * and C1 — as code points when the bytes are UTF-8 (so other UTF-8 text prints as it is), else as
+ * bytes 0x80-0x9f (CSI 0x9b is an escape on some terminals).
+ */
+function safe(s: string): string {
+  const bytes = Buffer.from(s, 'latin1');
+  const text = bytes.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(bytes)) return Buffer.from(text.replace(/[\x00-\x1f\x7f-\x9f]/g, '?'), 'utf8').toString('latin1');
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+}
 
 /**
  * The certificate of `key` exactly as `ssh-keygen -L` prints it (print_cert), after the caller's

@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { AuthError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
 import { describeBlob, fingerprintSha256 } from './keys.js';
 import { fingerprintLines } from './fingerprint.js';
-import { addKnownHost, checkHostCertificate, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
+import { addKnownHost, caEntries, checkHostCertificate, keysFor, readKnownHosts, verifyHostKey } from './known-hosts.js';
 
 export interface Target {
   user: string;
@@ -60,9 +60,10 @@ export async function connect(target: Target, credentials: Credentials, options:
   const entries = keysFor(known, target.host, target.port);
   const where = targetName(target);
   // A host known only through @cert-authority: its certificate vouches for the key it must present.
-  const certified = entries.some((k) => !k.marker) || !entries.some((k) => k.marker === '@cert-authority') ? undefined : await certifiedHostKeys(target, known, options);
+  const byCa = !entries.some((k) => !k.marker) && caEntries(known, target.host, target.port).some((k) => k.marker === '@cert-authority');
+  const certified = byCa ? await certifiedHostKeys(target, known, options) : undefined;
   // Ask for a host key of a type we already know, so a host with several keys is not "changed".
-  const knownTypes = [...new Set((certified ? certified.map((key) => ({ type: describeBlob(key).algorithm })) : entries.filter((k) => !k.marker)).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];
+  const knownTypes = [...new Set((certified ? certified.keys.map((key) => ({ type: describeBlob(key).algorithm })) : entries.filter((k) => !k.marker)).flatMap((k) => HOST_KEY_ALGORITHMS[k.type] ?? []))];
   let refusal: Error | undefined;
   let accepted: Buffer | undefined;
   const config: ConnectConfig = {
@@ -77,8 +78,9 @@ export async function connect(target: Target, credentials: Credentials, options:
     hostVerifier: (key: Buffer) => {
       const fp = fingerprintSha256(key);
       if (certified) {
-        if (certified.some((k) => k.equals(key))) return true;
-        refusal = new AuthError(`${where}: the host presents ${fp}, which its certificate does not certify`, undefined, 'ERR_SSH_HOST_CERTIFICATE');
+        if (certified.keys.some((k) => k.equals(key))) return true;
+        const why = certified.keys.length ? `the host presents ${fp}, which its certificate does not certify` : certified.why.length ? `its host certificate does not pass: ${certified.why.join('; ')}` : 'it presents no host certificate';
+        refusal = new AuthError(`${where}: known_hosts trusts a certificate authority for it, and ${why}`, undefined, 'ERR_SSH_HOST_CERTIFICATE');
         return false;
       }
       const verdict = verifyHostKey(known, target.host, target.port, key);
@@ -100,7 +102,9 @@ export async function connect(target: Target, credentials: Credentials, options:
   const client = new Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
-    client.once('error', (err: Error & { level?: string; code?: string }) => {
+    // on, not once: ssh2 can emit a second error (a timeout, then "Connection lost before
+    // handshake"), and an error event without a listener would end the process.
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
       if (refusal) return reject(refusal);
       if (err.level === 'client-authentication') {
         return reject(new AuthError(`${where}: authentication failed (${err.message})`, { hint: 'is the key deployed there? for a first deploy, log in with another private key, the ssh-agent or a password', detail: { kind: 'ssh-auth-failed', host: target.host, port: target.port } }, 'ERR_SSH_AUTH'));
@@ -116,31 +120,30 @@ export async function connect(target: Target, credentials: Credentials, options:
 
 /**
  * The host keys a host's certificates certify, each checked against known_hosts' @cert-authority
- * lines. ssh2 cannot negotiate certificate host keys, so the certificates come from
- * `ssh-keyscan -c` (which checks nothing: keysmith checks them); the connection then asks for the
- * plain key and accepts only a certified one, which the key exchange proves the host holds.
+ * lines, and why the others fail. ssh2 cannot negotiate certificate host keys, so the certificates
+ * come from `ssh-keyscan -c` (which checks nothing: keysmith checks them); the connection then asks
+ * for the plain key and accepts only a certified one, which the key exchange proves the host
+ * holds. A host that cannot be reached gives no certificate here and fails to connect after.
  */
-async function certifiedHostKeys(target: Target, known: string, options: ConnectOptions): Promise<Buffer[]> {
+async function certifiedHostKeys(target: Target, known: string, options: ConnectOptions): Promise<{ keys: Buffer[]; why: string[] }> {
   const where = targetName(target);
+  const seconds = Math.min(10, Math.ceil((options.timeoutMs ?? 20_000) / 1000));
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('ssh-keyscan', ['-c', '-T', String(Math.ceil((options.timeoutMs ?? 20_000) / 1000)), '-p', String(target.port), '--', target.host], { encoding: 'utf8', timeout: options.timeoutMs ?? 20_000 }, (err, stdout) => {
+    execFile('ssh-keyscan', ['-c', '-T', String(seconds), '-p', String(target.port), '--', target.host], { encoding: 'utf8', timeout: (seconds + 5) * 1000 }, (err, stdout) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') reject(new UnavailableError(`${where} is known only by its certificate authority, and reading host certificates needs ssh-keyscan (OpenSSH's client), which is not installed`, undefined, 'ERR_SSH_NO_KEYSCAN'));
       else resolve(stdout ?? '');
     });
   });
   const now = options.now?.() ?? new Date();
   const keys: Buffer[] = [];
-  const why: string[] = [];
+  const why = new Set<string>();
   for (const k of fingerprintLines(out)) {
     if (!k.certificate) continue;
     const verdict = checkHostCertificate(known, target.host, target.port, k.certificate.blob, now);
     if ('key' in verdict) keys.push(verdict.key);
-    else why.push(verdict.error);
+    else why.add(verdict.error);
   }
-  if (keys.length === 0) {
-    throw new AuthError(`${where}: known_hosts trusts a certificate authority for it, and ${why.length ? `its host certificate does not pass: ${[...new Set(why)].join('; ')}` : 'it presents no host certificate'}`, undefined, 'ERR_SSH_HOST_CERTIFICATE');
-  }
-  return keys;
+  return { keys, why: [...why] };
 }
 
 /**

@@ -12,7 +12,24 @@ export interface KeyFingerprint extends Omit<PublicKey, 'comment'> {
 
 /** `256 SHA256:… comment (ED25519)`, exactly as ssh-keygen -l prints it (without the newline). */
 export function renderFingerprint(key: KeyFingerprint, md5 = false): string {
-  return `${key.bits} ${md5 ? fingerprintMd5(key.blob) : fingerprintSha256(key.blob)} ${key.comment ?? 'no comment'} (${keyTypeName(key.algorithm)})`;
+  return `${key.bits} ${md5 ? fingerprintMd5(key.blob) : fingerprintSha256(key.blob)} ${key.comment === undefined ? 'no comment' : escapeComment(key.comment)} (${keyTypeName(key.algorithm)})`;
+}
+
+/** What glibc's iswprint refuses: controls, unassigned code points, surrogates, line and paragraph separators. */
+const UNPRINTABLE = /[\p{Cc}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A comment as ssh-keygen -l prints it in a UTF-8 locale (OpenSSH's utf8.c): printable characters
+ * and tab and CR as they are, every other character as the octal escapes of its UTF-8 bytes
+ * (`\033`), so a key file cannot send escape sequences to the terminal.
+ */
+export function escapeComment(comment: string): string {
+  let out = '';
+  for (const ch of comment) {
+    if (ch === '\t' || ch === '\r' || !UNPRINTABLE.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `\\${b.toString(8).padStart(3, '0')}`;
+  }
+  return out;
 }
 
 /**

@@ -69,8 +69,9 @@ export function verifyHostKey(text: string, host: string, port: number, presente
 /**
  * Checks a host certificate (from the host itself) as OpenSSH's check_host_cert does: signed by a
  * CA that known_hosts trusts for this host (`@cert-authority`), neither it nor the key `@revoked`,
- * a host certificate, valid now, naming the host exactly among its principals (none: any host; a
- * pattern is not expanded, as OpenSSH 9.2's ssh does not), no critical options. Gives the certified key, which the host must then present.
+ * not signed with ssh-rsa (SHA-1), a host certificate, valid now, naming the host (lower-cased)
+ * exactly among its principals (none: any host; a pattern is not expanded, as OpenSSH 9.2's ssh
+ * does not), no critical options. Gives the certified key, which the host must then present.
  */
 export function checkHostCertificate(text: string, host: string, port: number, certificate: Buffer, now: Date): { key: Buffer } | { error: string } {
   let parsed: ReturnType<typeof describeBlob>;
@@ -81,18 +82,32 @@ export function checkHostCertificate(text: string, host: string, port: number, c
   }
   const cert = parsed.certificate;
   if (!cert) return { error: 'not a certificate' };
-  const entries = keysFor(text, host, port);
+  const entries = caEntries(text, host, port);
   const ca = cert.signatureKey.blob.toString('base64');
   const caName = fingerprintSha256(cert.signatureKey.blob);
-  if (entries.some((k) => k.marker === '@revoked' && (k.blob === ca || k.blob === parsed.blob.toString('base64')))) return { error: `its key or its CA ${caName} is revoked` };
+  const revoked = new Set([ca, parsed.blob.toString('base64'), certificate.toString('base64')]);
+  if (entries.some((k) => k.marker === '@revoked' && revoked.has(k.blob))) return { error: `the certificate, its key or its CA ${caName} is revoked` };
   if (!entries.some((k) => k.marker === '@cert-authority' && k.blob === ca)) return { error: `signed by ${caName}, which known_hosts does not trust for this host` };
+  // ssh's default CASignatureAlgorithms leaves out ssh-rsa (SHA-1).
+  if (cert.signatureType === 'ssh-rsa') return { error: 'signed with ssh-rsa (SHA-1), which ssh no longer accepts for certificates' };
   if (cert.type !== 'host') return { error: 'a user certificate, not a host certificate' };
   const seconds = BigInt(Math.floor(now.getTime() / 1000));
   if (seconds < cert.validAfter) return { error: 'not valid yet' };
   if (seconds >= cert.validBefore) return { error: 'expired' };
-  if (cert.principals.length > 0 && !cert.principals.includes(host)) return { error: `issued for ${cert.principals.join(', ')}, not ${host}` };
+  // ssh compares the host name lower-cased, and principals as they are.
+  if (cert.principals.length > 0 && !cert.principals.includes(host.toLowerCase())) return { error: `issued for ${cert.principals.join(', ')}, not ${host}` };
   if (Object.keys(cert.criticalOptions).length > 0) return { error: 'it has critical options, which host certificates may not have' };
   return { key: parsed.blob };
+}
+
+/**
+ * The lines that can vouch for a host by certificate: those for `[host]:port`, and on another
+ * port than 22 also those naming the host without its port, as ssh finds them ("found matching
+ * key w/out port").
+ */
+export function caEntries(text: string, host: string, port: number): KnownKey[] {
+  const entries = keysFor(text, host, port);
+  return port === 22 ? entries : [...entries, ...keysFor(text, host, 22).filter((k) => k.marker)];
 }
 
 export async function readKnownHosts(path: string): Promise<string> {

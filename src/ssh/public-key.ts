@@ -228,7 +228,8 @@ const MAX_PRINCIPALS = 256;
 /** name/data pairs of critical options or extensions; the data is itself a string (or empty). */
 function options(data: Buffer, what: string): Record<string, Buffer> {
   const r = new Reader(data, what);
-  const out: Record<string, Buffer> = {};
+  // No prototype: an option named __proto__ is an option like any other.
+  const out = Object.create(null) as Record<string, Buffer>;
   while (!r.done) out[r.string().toString('latin1')] = r.string();
   return out;
 }
