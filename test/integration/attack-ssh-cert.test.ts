@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
 import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
-import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { freePort, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
@@ -553,11 +553,4 @@ function hashed(name: string): string {
   return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 

@@ -8,6 +8,7 @@ import { parsePublicKeyLine } from '../../src/ssh/keys.js';
 import { signingKey } from '../../src/ssh/sign.js';
 import { generateIdentity } from '../../src/vault/age.js';
 import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
+import { prng } from '../helpers/random.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
@@ -412,12 +413,3 @@ describeWith(['ssh-keygen'], 'SSH certificates: keysmith and ssh-keygen -s, as s
 });
 
 
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fingerprintKeyFiles, renderFingerprint } from '../../src/ssh/fingerprint.js';
 import { baseEnv, runMain, tempHome } from '../helpers/cli.js';
+import { prng } from '../helpers/random.js';
 import { describeWith } from '../helpers/system.js';
 
 const DIR = fileURLToPath(new URL('../../fixtures/ssh/', import.meta.url));
@@ -71,15 +72,6 @@ describe('every fixture through `ssh fingerprint`, against what ssh-keygen -l pr
   });
 });
 
-/** A small seeded PRNG (mulberry32): the same mutants on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = fixtures.filter((f) => /^(ed25519|ed25519-nocomment|ecdsa(256|384|521)|rsa(1024|3072)|dsa|sk-ecdsa|sk-ed25519)(-cert)?\.pub$|^(host-ed25519|options-ecdsa256)-cert\.pub$/.test(f));
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
