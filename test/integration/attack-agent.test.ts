@@ -527,7 +527,9 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh-agent'], 'attack: keysmith ssh agent
     const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
     for (const file of walk(alice.home)) {
       const bytes = readFileSync(file);
-      expect(bytes.includes('PRIVATE KEY'), file).toBe(false);
+      // Node 22's compile cache holds keysmith's code, PEM header constants included: the header
+      // is looked for in data files only; the key's own bytes everywhere.
+      if (!/\/\.cache\/keysmith\/v8-/.test(file)) expect(bytes.includes('PRIVATE KEY'), file).toBe(false);
       expect(bytes.includes(body.slice(20, 80)), file).toBe(false);
     }
     // A second start's refusal and a bad --keys name say nothing of the keys.
