@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readOpenSshContainer } from '../../src/ssh/keys.js';
 import { Reader } from '../../src/ssh/wire.js';
 import { generateIdentity } from '../../src/vault/age.js';
-import { baseEnv, runBin, tempHome } from '../helpers/cli.js';
+import { baseEnv, BIN, runBin, tempHome } from '../helpers/cli.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { describeWith } from '../helpers/system.js';
 
@@ -48,7 +48,7 @@ function raw(sock: string, bytes: Buffer): Promise<Buffer | 'closed'> {
 }
 const frame = (body: Buffer) => Buffer.concat([Buffer.from([body.length >>> 24, (body.length >>> 16) & 255, (body.length >>> 8) & 255, body.length & 255]), body]);
 
-describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git'], 'keysmith ssh agent, with OpenSSH and git', () => {
+describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git', 'script'], 'keysmith ssh agent, with OpenSSH and git', () => {
   const { home: root, cleanup } = tempHome();
   let sshd: TestSshd;
   const agents: string[] = [];
@@ -248,6 +248,36 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git'], 'keysmith ssh agen
     const allowed = sshTo(bob);
     expect(allowed.stdout.trim(), allowed.stderr).toBe('logged-in');
     await stop(bob);
+  });
+
+  it('--foreground --confirm asks on its own terminal (a pty, through script): y lets a signature through, anything else refuses it', async () => {
+    const erin = await person(root, 'erin');
+    expect((await erin.ks(['ssh', 'keygen', 'work', '--vault-only'])).code).toBe(0);
+    // script(1) gives the agent a terminal; what is written to script's stdin is typed there.
+    const agent = spawn('script', ['-qfec', `${process.execPath} ${BIN} ssh agent start --foreground --confirm`, '/dev/null'], { env: erin.env });
+    agents.push(erin.home);
+    let screen = '';
+    agent.stdout.on('data', (d: Buffer) => (screen += d.toString('utf8')));
+    try {
+      await until(() => screen.includes('SSH_AUTH_SOCK='), 'the foreground agent');
+      const message = join(erin.home, 'msg');
+      writeFileSync(message, 'signed on a terminal\n');
+      const sign = () => new Promise<number | null>((resolve) => {
+        const c = spawn('ssh-keygen', ['-q', '-Y', 'sign', '-n', 'file', '-f', join(erin.home, '.ssh', 'work.pub'), message], { env: erin.agentEnv, stdio: 'ignore' });
+        c.on('close', resolve);
+      });
+      for (const [answer, want] of [['y', 0], ['no', 255]] as const) {
+        const asked = screen.split('[y/N]').length;
+        const signing = sign();
+        await until(() => screen.split('[y/N]').length > asked, 'the question on the terminal');
+        expect(screen).toContain('Allow use of key work?');
+        agent.stdin.write(`${answer}\r`);
+        expect(await signing).toBe(want);
+      }
+    } finally {
+      agent.kill('SIGTERM');
+      await stop(erin);
+    }
   });
 
   it('--lifetime forgets a key when its time is over (per key); --allow-add lets ssh-add add and remove keys, with their own constraints', async () => {
