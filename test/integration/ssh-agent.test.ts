@@ -250,6 +250,16 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh', 'sshd', 'git', 'script'], 'keysmit
     await stop(bob);
   });
 
+  it('--keys serves managed key files too: an unencrypted one, and an encrypted one opened with the passphrase the vault keeps', async () => {
+    const fay = await person(root, 'fay');
+    expect((await fay.ks(['ssh', 'keygen', 'plain', '--no-passphrase', '-C', 'plain'])).code).toBe(0);
+    expect((await fay.ks(['ssh', 'keygen', 'locked', '--passphrase-stdin', '--store-passphrase', '--rounds', '2', '-C', 'locked'], {}, 'pass phrase')).code).toBe(0);
+    await start(fay, ['--keys', 'plain,locked']);
+    const listed = fay.sshAdd(['-l']).stdout;
+    for (const name of ['plain', 'locked']) expect(listed).toContain(execFileSync('ssh-keygen', ['-l', '-f', join(fay.home, '.ssh', `${name}.pub`)], { encoding: 'utf8' }).trim());
+    await stop(fay);
+  });
+
   it('--foreground --confirm asks on its own terminal (a pty, through script): y lets a signature through, anything else refuses it', async () => {
     const erin = await person(root, 'erin');
     expect((await erin.ks(['ssh', 'keygen', 'work', '--vault-only'])).code).toBe(0);

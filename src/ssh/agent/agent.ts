@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { KeysmithError, NotFoundError, UnavailableError, UsageError, type ErrorKind } from '../../errors.js';
 import { readIfExists, withFileLock, writeFileAtomic } from '../../fs.js';
 import type { Vault } from '../../vault/types.js';
-import { unencryptedPem } from '../keys.js';
+import { readPrivateKey, unencryptedPem } from '../keys.js';
 import { signingKey } from '../sign.js';
 import { listKeys, loadKey, privateKeyPem, type ManagedKey } from '../store.js';
 import { Reader, Writer } from '../wire.js';
@@ -52,8 +52,9 @@ export async function agentKeySources(vault: Vault, fileKeys: string[], passphra
   const out: AgentKeySource[] = [];
   for (const key of chosen) {
     const pem = await privateKeyPem(key);
-    const secret = key.privateKey === undefined && /aes256-ctr|ENCRYPTED/.test(pem) ? (key.passphrase ?? (await passphrase(key))) : undefined;
-    const signer = await signingKey(pem, key.privateKey === undefined ? key.path : `ssh/${key.name}`, secret);
+    const where = key.privateKey === undefined ? key.path : `ssh/${key.name}`;
+    const secret = (await readPrivateKey(pem, where)).encrypted ? (key.passphrase ?? (await passphrase(key))) : undefined;
+    const signer = await signingKey(pem, where, secret);
     out.push({ name: key.name, pem: secret === undefined ? pem : (await unencryptedPem(signer.privateKey, key.comment)).pem, comment: key.comment || key.name, certificatePath: `${key.path}-cert.pub` });
   }
   return out;
