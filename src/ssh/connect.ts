@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { userInfo } from 'node:os';
+import { childEnvironment } from '../child-env.js';
 import { AuthError, KeysmithError, UnavailableError, UsageError } from '../errors.js';
 import { describeBlob, fingerprintSha256 } from './keys.js';
 import { fingerprintLines } from './fingerprint.js';
@@ -129,7 +130,7 @@ async function certifiedHostKeys(target: Target, known: string, options: Connect
   const where = targetName(target);
   const seconds = Math.min(10, Math.ceil((options.timeoutMs ?? 20_000) / 1000));
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('ssh-keyscan', ['-c', '-T', String(seconds), '-p', String(target.port), '--', target.host], { encoding: 'utf8', timeout: (seconds + 5) * 1000 }, (err, stdout) => {
+    execFile('ssh-keyscan', ['-c', '-T', String(seconds), '-p', String(target.port), '--', target.host], { encoding: 'utf8', timeout: (seconds + 5) * 1000, env: childEnvironment(process.env) }, (err, stdout) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') reject(new UnavailableError(`${where} is known only by its certificate authority, and reading host certificates needs ssh-keyscan (OpenSSH's client), which is not installed`, undefined, 'ERR_SSH_NO_KEYSCAN'));
       else resolve(stdout ?? '');
     });

@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
+import { childEnvironment } from '../../child-env.js';
 import { KeysmithError, NotFoundError, UnavailableError, UsageError, type ErrorKind } from '../../errors.js';
 import { readIfExists, withFileLock, writeFileAtomic } from '../../fs.js';
 import type { Vault } from '../../vault/types.js';
@@ -254,9 +255,7 @@ export type AgentReady = { ready: AgentState } | { error: string; kind: ErrorKin
  * environment has no KEYSMITH_* variable at all.
  */
 export async function spawnAgent(command: string[], env: NodeJS.ProcessEnv, payload: string, timeoutMs = 30_000): Promise<AgentState> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!k.startsWith('KEYSMITH_')) clean[k] = v;
-  const child = spawn(command[0]!, command.slice(1), { env: clean, cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const child = spawn(command[0]!, command.slice(1), { env: childEnvironment(env), cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   const channel = child.stdio[3] as Duplex;
   let said = '';
   channel.on('error', () => undefined);

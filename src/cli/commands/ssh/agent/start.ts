@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
+import { childEnvironment } from '../../../../child-env.js';
 import { parseDuration } from '../../../../duration.js';
 import { KeysmithError, UsageError } from '../../../../errors.js';
 import { agentKeySources, refuseRunning, runAgent, spawnAgent, type AgentKeySource, type AgentReady, type AgentState } from '../../../../ssh/agent/agent.js';
@@ -18,7 +19,7 @@ interface StartFlags {
   daemon: boolean;
 }
 
-/** What `start` hands the background agent over its stdin. */
+/** What `start` hands the background agent over its private channel (fd 3). */
 interface Payload {
   keys: AgentKeySource[];
   allowAdd: boolean;
@@ -61,7 +62,7 @@ function asker(ctx: Context, terminal: boolean): (key: AgentKey, fingerprint: st
     const prompt = `Allow use of key ${key.name}?\nKey fingerprint ${fingerprint}.`;
     if (askpass) {
       return new Promise((resolve) => {
-        const child = spawn(askpass, [prompt], { env: { ...ctx.env, SSH_ASKPASS_PROMPT: 'confirm' }, stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawn(askpass, [prompt], { env: { ...childEnvironment(ctx.env), SSH_ASKPASS_PROMPT: 'confirm' }, stdio: ['ignore', 'pipe', 'ignore'] });
         let answer = '';
         child.stdout.on('data', (d: Buffer) => (answer += d.toString('utf8')));
         child.on('error', () => resolve(false));
