@@ -1,5 +1,6 @@
 // npm run bench: builds, then measures keysmith against its peers in one run and prints medians and ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { helperBenchmarks } from './helpers.js';
 import { report } from './lib.js';
 import { agentBenchmarks } from './ssh-agent.js';
 import { oauthBenchmarks } from './oauth.js';
@@ -37,6 +38,11 @@ if (!only || only === 'agent') {
 }
 if (!only || only === 'ssh-ca') {
   const t = sshCaBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
+}
+if (!only || only === 'helpers') {
+  const t = helperBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
 }

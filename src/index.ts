@@ -170,3 +170,6 @@ export { getProvider, listProviders, saveProvider, preset, type Grant, type Prov
 export { addMember, createTeam, joinTeam, openTeam, removeMember, resolveTeam, syncTeam, teamConflicts, teamMembers, teamStatus, theirSecret, type TeamContext } from './team/manage.js';
 export type { TeamVault, TeamIdentity } from './team/vault.js';
 export type { Member, TeamDocument } from './team/team.js';
+
+/** git's credential helper protocol over a vault (`keysmith helper git`, git-credential-keysmith). */
+export { parseCredential, formatCredential, credentialRecordName, getCredential, storeCredential, eraseCredential, type CredentialAttributes } from './helpers/git-credential.js';

@@ -1,4 +1,5 @@
 import type { Entry } from '../manifest.js';
+import { helper } from './helper/index.js';
 import { oauth } from './oauth/index.js';
 import { secret } from './secret/index.js';
 import { ssh } from './ssh/index.js';
@@ -14,6 +15,7 @@ export const commands: Entry[] = [
   tls,
   oauth,
   team,
+  helper,
   { term: 'exec [options] <command...>', summary: "run a command with secrets in its environment, masked in its output; exits with the command's code", load: () => import('./scripting/exec.js') },
   { term: 'inject [options]', summary: 'fill {{ ks://name }} references in a template; the output file is written 0600', load: () => import('./scripting/inject.js') },
   { term: 'completion <shell>', summary: 'print a shell completion script', load: () => import('./scripting/completion.js') },

@@ -1,0 +1,116 @@
+import { UsageError } from '../errors.js';
+import { findSecret } from '../vault/secrets.js';
+import type { SecretRecord, Vault } from '../vault/types.js';
+
+/**
+ * git's credential helper protocol (gitcredentials(7), git-credential(1)): `key=value` lines on
+ * stdin up to a blank line or the end; for `get`, the same on stdout. keysmith keeps each
+ * credential as a record `git/<host>[/<path>]` of kind `git-credential`: its value the password,
+ * its fields the rest. A credential is only ever given back for the protocol it was stored for.
+ */
+
+/** The attributes of one request, as git sends them. */
+export type CredentialAttributes = Record<string, string>;
+
+/** Attributes kept and given back besides the password (git passes them through its helpers). */
+const KEPT = ['username', 'password_expiry_utc', 'oauth_refresh_token'] as const;
+
+/** Reads git's `key=value` lines. Multi-valued `key[]=` attributes (wwwauth[], capability[]) are not needed here and dropped. */
+export function parseCredential(text: string): CredentialAttributes {
+  const out: CredentialAttributes = Object.create(null) as CredentialAttributes;
+  for (const line of text.split('\n')) {
+    const l = line.replace(/\r$/, '');
+    if (l === '') break;
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw new UsageError(`git credential: not a key=value line: ${JSON.stringify(l.slice(0, 40))}`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+    const key = l.slice(0, eq);
+    if (key.endsWith('[]')) continue;
+    if (l.includes('\0')) throw new UsageError(`git credential: ${key} holds a NUL byte`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+    out[key] = l.slice(eq + 1);
+  }
+  if (out.url && !out.host) {
+    // `url=` stands for its parts (git-credential(1)).
+    const u = new URL(out.url);
+    out.protocol ??= u.protocol.replace(/:$/, '');
+    out.host = u.port ? `${u.hostname}:${u.port}` : u.hostname;
+    if (u.pathname.length > 1) out.path ??= decodeURIComponent(u.pathname.slice(1));
+    if (u.username) out.username ??= decodeURIComponent(u.username);
+  }
+  return out;
+}
+
+/** The lines git reads back; a value git could not read back (a newline in it) is refused. */
+export function formatCredential(attributes: CredentialAttributes): string {
+  let out = '';
+  for (const [key, value] of Object.entries(attributes)) {
+    if (/[\n\0]/.test(value)) throw new UsageError(`git credential: the stored ${key} holds a newline or NUL, which git's protocol cannot carry`, undefined, 'ERR_GIT_CREDENTIAL_VALUE');
+    out += `${key}=${value}\n`;
+  }
+  return out;
+}
+
+/**
+ * The record of a credential: `git/<host>` (a port as `_<port>`: names take no colon), and
+ * `/<path>` when git sends one (credential.useHttpPath), with characters names do not take as `_`.
+ * The exact host and path are kept in the record and checked, so two that map to one name never
+ * answer for each other.
+ */
+export function credentialRecordName(a: CredentialAttributes): string {
+  if (!a.protocol || !a.host) throw new UsageError('git credential: protocol and host are needed', undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+  const part = (s: string) => s.replace(/:/g, '_').replace(/[^A-Za-z0-9._/-]/g, '_').replace(/\/{2,}/g, '/').replace(/^[^A-Za-z0-9]+|\/+$/g, '').split('/').map((p) => (p === '.' || p === '..' ? '_' : p)).join('/');
+  const host = part(a.host.toLowerCase());
+  if (!host) throw new UsageError(`git credential: host ${JSON.stringify(a.host)} makes no record name`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+  const path = a.path ? part(a.path) : '';
+  return path ? `git/${host}/${path}` : `git/${host}`;
+}
+
+/** Whether a record answers for these attributes: same protocol, host and path; the username if git names one. */
+function answers(record: SecretRecord, a: CredentialAttributes): boolean {
+  const f = record.fields;
+  return record.kind === 'git-credential' && f.protocol === a.protocol && f.host === (a.host ?? '').toLowerCase() && (f.path ?? '') === (a.path ?? '') && (!a.username || f.username === a.username);
+}
+
+/**
+ * `get`: the stored username and password (with password_expiry_utc and oauth_refresh_token when
+ * kept), or nothing when there is none for this protocol, host and path — git then asks on.
+ * A password whose expiry has passed is not given (git would drop it too).
+ * @example process.stdout.write(formatCredential(await getCredential(vault, parseCredential(input), new Date()) ?? {}))
+ */
+export async function getCredential(vault: Vault, a: CredentialAttributes, now: Date): Promise<CredentialAttributes | undefined> {
+  const record = await findSecret(vault, credentialRecordName(a));
+  if (!record || !answers(record, a)) return undefined;
+  const expiry = record.fields.password_expiry_utc;
+  if (expiry && /^\d+$/.test(expiry) && Number(expiry) * 1000 <= now.getTime()) return undefined;
+  const out: CredentialAttributes = {};
+  for (const key of KEPT) if (record.fields[key] !== undefined) out[key] = record.fields[key]!;
+  out.password = record.value;
+  return out;
+}
+
+/**
+ * `store`: git says the credential worked. Kept with its protocol, host and path; without a
+ * username and password there is nothing to keep.
+ */
+export async function storeCredential(vault: Vault, a: CredentialAttributes, now: Date): Promise<boolean> {
+  if (!a.username || a.password === undefined) return false;
+  const name = credentialRecordName(a);
+  const previous = await findSecret(vault, name);
+  const fields: Record<string, string> = { protocol: a.protocol!, host: a.host!.toLowerCase(), username: a.username };
+  if (a.path) fields.path = a.path;
+  for (const key of ['password_expiry_utc', 'oauth_refresh_token'] as const) if (a[key]) fields[key] = a[key];
+  const at = now.toISOString();
+  await vault.set(name, { kind: 'git-credential', value: a.password, fields, created: previous?.created ?? at, updated: at });
+  return true;
+}
+
+/**
+ * `erase`: git says the credential was refused. The record goes only if it is the one git tried
+ * (same protocol, host, path, username, and the password git sends): a newer one stored meanwhile stays.
+ */
+export async function eraseCredential(vault: Vault, a: CredentialAttributes): Promise<boolean> {
+  const name = credentialRecordName(a);
+  const record = await findSecret(vault, name);
+  if (!record || !answers(record, a)) return false;
+  if (a.password !== undefined && a.password !== record.value) return false;
+  return vault.delete(name);
+}
