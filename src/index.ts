@@ -173,3 +173,6 @@ export type { Member, TeamDocument } from './team/team.js';
 
 /** git's credential helper protocol over a vault (`keysmith helper git`, git-credential-keysmith). */
 export { parseCredential, formatCredential, credentialRecordName, getCredential, storeCredential, eraseCredential, type CredentialAttributes } from './helpers/git-credential.js';
+
+/** The docker credential-helper protocol over a vault (`keysmith helper docker`, docker-credential-keysmith). */
+export { storeRegistryCredential, getRegistryCredential, eraseRegistryCredential, listRegistryCredentials, registryRecordName, CREDENTIALS_NOT_FOUND, type RegistryCredential } from './helpers/docker-credential.js';
