@@ -1,4 +1,5 @@
 import { NotFoundError, UsageError } from '../errors.js';
+import { nameOf } from '../vault/names.js';
 import { findSecret } from '../vault/secrets.js';
 import type { Vault } from '../vault/types.js';
 
@@ -31,11 +32,9 @@ export function registryHost(serverUrl: string): string {
   return url.host.toLowerCase();
 }
 
-/** `registry/<host>`, a port written `_<port>` (names take no colon). */
+/** `registry/<host>`, the host (and port) written injectively (namePart: `127.0.0.1:5000` is `127.0.0.1_3a5000`). */
 export function registryRecordName(serverUrl: string): string {
-  const host = registryHost(serverUrl).replace(/:/g, '_').replace(/[^a-z0-9._-]/g, '_').replace(/^[^a-z0-9]+/, '');
-  if (!host) throw new UsageError(`not a registry address: ${JSON.stringify(serverUrl.slice(0, 80))}`, undefined, 'ERR_REGISTRY_INPUT');
-  return `registry/${host}`;
+  return nameOf('registry', [registryHost(serverUrl)]);
 }
 
 const notFound = () => new NotFoundError(CREDENTIALS_NOT_FOUND, undefined, 'ERR_REGISTRY_NOT_FOUND');
@@ -53,6 +52,7 @@ export async function storeRegistryCredential(vault: Vault, input: string, now: 
   }
   const name = registryRecordName(c.ServerURL);
   const previous = await findSecret(vault, name);
+  if (previous && previous.kind !== 'registry-credential') throw new UsageError(`${name} holds a ${previous.kind}, not a registry credential: keysmith will not replace it`, undefined, 'ERR_REGISTRY_EXISTS');
   const at = now.toISOString();
   await vault.set(name, { kind: 'registry-credential', value: c.Secret, fields: { serverURL: c.ServerURL, username: c.Username }, created: previous?.created ?? at, updated: at });
 }

@@ -1,11 +1,12 @@
 import { UsageError } from '../errors.js';
+import { nameOf } from '../vault/names.js';
 import { findSecret } from '../vault/secrets.js';
 import type { SecretRecord, Vault } from '../vault/types.js';
 
 /**
  * git's credential helper protocol (gitcredentials(7), git-credential(1)): `key=value` lines on
  * stdin up to a blank line or the end; for `get`, the same on stdout. keysmith keeps each
- * credential as a record `git/<host>[/<path>]` of kind `git-credential`: its value the password,
+ * credential as a record `git/<protocol>/<host>[/<path>]` of kind `git-credential`: its value the password,
  * its fields the rest. A credential is only ever given back for the protocol it was stored for.
  */
 
@@ -17,7 +18,9 @@ const KEPT = ['username', 'password_expiry_utc', 'oauth_refresh_token'] as const
 
 /** Reads git's `key=value` lines. Multi-valued `key[]=` attributes (wwwauth[], capability[]) are not needed here and dropped. */
 export function parseCredential(text: string): CredentialAttributes {
-  const out: CredentialAttributes = Object.create(null) as CredentialAttributes;
+  // git sends a few short lines; a host is at most 253 characters (and a port).
+  if (text.length > MAX_INPUT) throw new UsageError(`git credential: ${text.length} bytes of input is more than a credential request (${MAX_INPUT} at most)`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+  let out: CredentialAttributes = Object.create(null) as CredentialAttributes;
   for (const line of text.split('\n')) {
     const l = line.replace(/\r$/, '');
     if (l === '') break;
@@ -26,17 +29,30 @@ export function parseCredential(text: string): CredentialAttributes {
     const key = l.slice(0, eq);
     if (key.endsWith('[]')) continue;
     if (l.includes('\0')) throw new UsageError(`git credential: ${key} holds a NUL byte`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
-    out[key] = l.slice(eq + 1);
+    // `url=` stands for all its parts, read then (git-credential(1)); git starts the credential afresh.
+    if (key === 'url') out = fromUrl(l.slice(eq + 1));
+    else out[key] = l.slice(eq + 1);
   }
-  if (out.url && !out.host) {
-    // `url=` stands for its parts (git-credential(1)).
-    const u = new URL(out.url);
-    out.protocol ??= u.protocol.replace(/:$/, '');
-    out.host = u.port ? `${u.hostname}:${u.port}` : u.hostname;
-    if (u.pathname.length > 1) out.path ??= decodeURIComponent(u.pathname.slice(1));
-    if (u.username) out.username ??= decodeURIComponent(u.username);
-  }
+  if (out.host && out.host.length > MAX_HOST) throw new UsageError(`git credential: a host of ${out.host.length} characters is not a host name`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
   return out;
+}
+
+const MAX_INPUT = 64 * 1024;
+const MAX_HOST = 260;
+
+function fromUrl(text: string): CredentialAttributes {
+  const bad = () => new UsageError(`git credential: url= is not a URL: ${JSON.stringify(text.slice(0, 80))}`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
+  try {
+    const u = new URL(text);
+    const out: CredentialAttributes = Object.create(null) as CredentialAttributes;
+    out.protocol = u.protocol.replace(/:$/, '');
+    out.host = u.port ? `${u.hostname}:${u.port}` : u.hostname;
+    if (u.pathname.length > 1) out.path = decodeURIComponent(u.pathname.slice(1));
+    if (u.username) out.username = decodeURIComponent(u.username);
+    return out;
+  } catch {
+    throw bad();
+  }
 }
 
 /** The lines git reads back; a value git could not read back (a newline in it) is refused. */
@@ -50,18 +66,14 @@ export function formatCredential(attributes: CredentialAttributes): string {
 }
 
 /**
- * The record of a credential: `git/<host>` (a port as `_<port>`: names take no colon), and
- * `/<path>` when git sends one (credential.useHttpPath), with characters names do not take as `_`.
- * The exact host and path are kept in the record and checked, so two that map to one name never
- * answer for each other.
+ * The record of a credential: `git/<protocol>/<host>[/<path>…]` (the path when git sends one, with
+ * credential.useHttpPath), each part written injectively (namePart: `127.0.0.1:8443` is
+ * `127.0.0.1_3a8443`), so no two credentials share a record — http and https least of all. A
+ * name too long for the vault ends in a hash of the host and path instead.
  */
 export function credentialRecordName(a: CredentialAttributes): string {
   if (!a.protocol || !a.host) throw new UsageError('git credential: protocol and host are needed', undefined, 'ERR_GIT_CREDENTIAL_INPUT');
-  const part = (s: string) => s.replace(/:/g, '_').replace(/[^A-Za-z0-9._/-]/g, '_').replace(/\/{2,}/g, '/').replace(/^[^A-Za-z0-9]+|\/+$/g, '').split('/').map((p) => (p === '.' || p === '..' ? '_' : p)).join('/');
-  const host = part(a.host.toLowerCase());
-  if (!host) throw new UsageError(`git credential: host ${JSON.stringify(a.host)} makes no record name`, undefined, 'ERR_GIT_CREDENTIAL_INPUT');
-  const path = a.path ? part(a.path) : '';
-  return path ? `git/${host}/${path}` : `git/${host}`;
+  return nameOf('git', [a.protocol.toLowerCase(), a.host.toLowerCase(), ...(a.path ? a.path.split('/') : [])]);
 }
 
 /** Whether a record answers for these attributes: same protocol, host and path; the username if git names one. */
@@ -95,6 +107,7 @@ export async function storeCredential(vault: Vault, a: CredentialAttributes, now
   if (!a.username || a.password === undefined) return false;
   const name = credentialRecordName(a);
   const previous = await findSecret(vault, name);
+  if (previous && previous.kind !== 'git-credential') throw new UsageError(`${name} holds a ${previous.kind}, not a git credential: keysmith will not replace it`, undefined, 'ERR_GIT_CREDENTIAL_EXISTS');
   const fields: Record<string, string> = { protocol: a.protocol!, host: a.host!.toLowerCase(), username: a.username };
   if (a.path) fields.path = a.path;
   for (const key of ['password_expiry_utc', 'oauth_refresh_token'] as const) if (a[key]) fields[key] = a[key];

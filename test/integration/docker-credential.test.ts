@@ -115,7 +115,7 @@ describeWith(['skopeo', 'htpasswd', REGISTRY], 'docker-credential-keysmith with 
   it('skopeo login stores through keysmith; copy and inspect authenticate through it; the password is nowhere in plaintext', async () => {
     const login = await skopeo(['login', '--authfile', authFile, '--cert-dir', certDir, '-u', 'alice', '--password-stdin', host], password);
     expect(login.status, login.stderr).toBe(0);
-    const kept = await runBin(['secret', 'get', `registry/127.0.0.1_${host.split(':')[1]}`, '--json'], { env });
+    const kept = await runBin(['secret', 'get', `registry/127.0.0.1_3a${host.split(':')[1]}`, '--json'], { env });
     expect(JSON.parse(kept.stdout)).toMatchObject({ kind: 'registry-credential', value: password, fields: { serverURL: host, username: 'alice' } });
     expect(readFileSync(authFile, 'utf8')).not.toContain(password);
     expect(readFileSync(authFile, 'utf8')).not.toContain(Buffer.from(`alice:${password}`).toString('base64'));

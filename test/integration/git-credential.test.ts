@@ -39,7 +39,7 @@ describeWith(['git'], 'git-credential-keysmith with real git over HTTPS', () => 
     child.on('close', (status) => resolve({ status, stderr }));
   });
   const asked = () => (existsSync(askLog) ? readFileSync(askLog, 'utf8').split('\n').filter(Boolean) : []);
-  const record = async () => runBin(['secret', 'get', `git/127.0.0.1_${new URL(server.url).port}`, '--json'], { env });
+  const record = async () => runBin(['secret', 'get', `git/https/127.0.0.1_3a${new URL(server.url).port}`, '--json'], { env });
 
   beforeAll(async () => {
     env = baseEnv({
@@ -141,6 +141,11 @@ describeWith(['git'], 'git-credential-keysmith with real git over HTTPS', () => 
     expect(locked.code).toBe(4);
     expect(locked.stdout).toBe('');
     expect(locked.stderr).toMatch(/^keysmith: /);
+    // A record of another kind at the credential's name is the user's own: never replaced.
+    expect((await runBin(['secret', 'set', 'git/https/own.example', '-', '--kind', 'token'], { env, input: 'my token' })).code).toBe(0);
+    const clash = await runBin(['helper', 'git', 'store'], { env, input: 'protocol=https\nhost=own.example\nusername=u\npassword=p\n\n' });
+    expect(clash.code).toBe(2);
+    expect(JSON.parse((await runBin(['secret', 'get', 'git/https/own.example', '--json'], { env })).stdout)).toMatchObject({ kind: 'token', value: 'my token' });
     // password_expiry_utc passes through, and an expired password is not given.
     const host = 'expiring.example';
     await runBin(['helper', 'git', 'store'], { env, input: `protocol=https\nhost=${host}\nusername=bot\npassword=p\npassword_expiry_utc=4102444800\noauth_refresh_token=r\n\n` });
