@@ -25,6 +25,12 @@ export function teamPeople<P extends string>(root: string, people: readonly P[])
     }
   };
   let counter = 0;
+  const ok = async (p: P, args: string[], input?: string) => {
+    const r = await ks(p, args, input);
+    expect(r.code, `${p}: keysmith ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r;
+  };
+  const teamDir = (p: P) => join(root, p, 'ks', 'teams', 'acme');
   return {
     remote,
     env,
@@ -76,12 +82,33 @@ export function teamPeople<P extends string>(root: string, people: readonly P[])
     /** The environment of a CI job reading `checkout` with ci's key. */
     ciEnv: (checkout: string, extra: Record<string, string> = {}) => ({ ...env['ci' as P], KEYSMITH_TEAM_DIR: checkout, KEYSMITH_TEAM_KEY: readFileSync(key('ci' as P), 'utf8'), ...extra }),
     /** keysmith as `p`, which must exit 0. */
-    ok: async (p: P, args: string[], input?: string) => {
-      const r = await ks(p, args, input);
-      expect(r.code, `${p}: keysmith ${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r;
+    ok,
+    teamDir,
+    /**
+     * The team every attack starts from (not yet synced): alice creates acme; bob, carol and dave
+     * join; bob and ci read prod/ only, carol and dave everything; two secrets.
+     */
+    async acme() {
+      await ok('alice' as P, ['team', 'create', 'acme', '--remote', `file://${remote}`, '--as', 'alice']);
+      for (const p of ['bob', 'carol', 'dave'] as P[]) await ok(p, ['team', 'join', 'acme', `file://${remote}`]);
+      await ok('alice' as P, ['team', 'add', 'acme', 'bob', pub('bob' as P), '--path', 'prod/']);
+      await ok('alice' as P, ['team', 'add', 'acme', 'carol', pub('carol' as P)]);
+      await ok('alice' as P, ['team', 'add', 'acme', 'dave', pub('dave' as P)]);
+      await ok('alice' as P, ['team', 'add', 'acme', 'ci', pub('ci' as P), '--path', 'prod/']);
+      await ok('alice' as P, ['secret', 'set', '@acme/prod/db', '-'], 'prod-db-original');
+      await ok('alice' as P, ['secret', 'set', '@acme/db/password', '-'], 'root-db-original');
     },
-    teamDir: (p: P) => join(root, p, 'ks', 'teams', 'acme'),
+    /** Puts the remote's main and these people's clones back at `commit`, their working trees clean. */
+    rewind(commit: string, clones: readonly P[]) {
+      execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', commit]);
+      for (const p of clones) {
+        const d = teamDir(p);
+        gitIn(d, ['reset', '-q', '--hard', commit], p);
+        gitIn(d, ['clean', '-qfdx'], p);
+        gitIn(d, ['update-ref', 'refs/keysmith/checked', commit], p);
+        gitIn(d, ['update-ref', 'refs/remotes/origin/main', commit], p);
+      }
+    },
     gitIn,
     setup() {
       execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(root, 'remote.git')]);

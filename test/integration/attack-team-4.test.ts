@@ -17,34 +17,20 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack 4: team vaults on git', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const { remote, env, pub, ks, ok, teamDir, gitIn: git, setup, signedCommit, record, seal, remoteDecrypt, remoteHas, remoteHead, freshClone, ciEnv } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'ci'] as const);
+  const { acme, rewind, remote, env, pub, ks, ok, teamDir, gitIn: git, setup, signedCommit, record, seal, remoteDecrypt, remoteHas, remoteHead, freshClone, ciEnv } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory', 'ci'] as const);
   type Person = keyof typeof env;
   const gitIn = (dir: string, args: string[], p: Person = 'mallory', input?: string) => git(dir, args, p, input);
 
   let good = '';
   const clones = ['alice', 'bob', 'carol', 'dave'] as const;
   const restore = () => {
-    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', good]);
-    for (const p of clones) {
-      const d = teamDir(p);
-      gitIn(d, ['reset', '-q', '--hard', good], p);
-      gitIn(d, ['clean', '-qfdx'], p);
-      gitIn(d, ['update-ref', 'refs/keysmith/checked', good], p);
-      gitIn(d, ['update-ref', 'refs/remotes/origin/main', good], p);
-    }
+    rewind(good, clones);
     rmSync(teamDir('erin'), { recursive: true, force: true });
   };
 
   beforeAll(async () => {
     setup();
-    await ok('alice', ['team', 'create', 'acme', '--remote', `file://${remote}`, '--as', 'alice']);
-    for (const p of ['bob', 'carol', 'dave'] as const) await ok(p, ['team', 'join', 'acme', `file://${remote}`]);
-    await ok('alice', ['team', 'add', 'acme', 'bob', pub('bob'), '--path', 'prod/']);
-    await ok('alice', ['team', 'add', 'acme', 'carol', pub('carol')]);
-    await ok('alice', ['team', 'add', 'acme', 'dave', pub('dave')]);
-    await ok('alice', ['team', 'add', 'acme', 'ci', pub('ci'), '--path', 'prod/']);
-    await ok('alice', ['secret', 'set', '@acme/prod/db', '-'], 'prod-db-original');
-    await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'root-db-original');
+    await acme();
     await ok('alice', ['team', 'sync', 'acme']);
     for (const p of ['bob', 'carol', 'dave'] as const) await ok(p, ['team', 'sync', 'acme']);
     good = remoteHead();

@@ -26,7 +26,7 @@ import { describeWith } from '../helpers/system.js';
 describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack: team vaults on git', () => {
   const { home: root, cleanup } = tempHome();
   afterAll(cleanup);
-  const { remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup, signing, signedCommit, record, seal, decryptAs, remoteHead, freshClone, readTeam } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
+  const { acme, rewind, remote, env, key, pub, ks, ok, teamDir, gitIn: git, setup, signing, signedCommit, record, seal, decryptAs, remoteHead, freshClone, readTeam } = teamPeople(root, ['alice', 'bob', 'carol', 'dave', 'mallory', 'ci'] as const);
   type Person = keyof typeof env;
   const gitIn = (dir: string, args: string[], p: Person = 'mallory', input?: string) => git(dir, args, p, input);
   /** `git commit-tree -S` with chosen parents: merges and roots of the attacker's choosing. */
@@ -37,24 +37,12 @@ describeWith(['git', 'age', 'age-keygen', 'ssh-keygen'], 'attack: team vaults on
   let good = '';
   let beforeDaveRemoved = '';
   const restore = () => {
-    execFileSync('git', ['-C', remote, 'update-ref', 'refs/heads/main', good]);
-    const a = teamDir('alice');
-    gitIn(a, ['reset', '-q', '--hard', good], 'alice');
-    gitIn(a, ['clean', '-qfdx'], 'alice');
-    gitIn(a, ['update-ref', 'refs/keysmith/checked', good], 'alice');
-    gitIn(a, ['update-ref', 'refs/remotes/origin/main', good], 'alice');
+    rewind(good, ['alice']);
   };
 
   beforeAll(async () => {
     setup();
-    await ok('alice', ['team', 'create', 'acme', '--remote', `file://${remote}`, '--as', 'alice']);
-    for (const p of ['bob', 'carol', 'dave'] as const) await ok(p, ['team', 'join', 'acme', `file://${remote}`]);
-    await ok('alice', ['team', 'add', 'acme', 'bob', pub('bob'), '--path', 'prod/']);
-    await ok('alice', ['team', 'add', 'acme', 'carol', pub('carol')]);
-    await ok('alice', ['team', 'add', 'acme', 'dave', pub('dave')]);
-    await ok('alice', ['team', 'add', 'acme', 'ci', pub('ci'), '--path', 'prod/']);
-    await ok('alice', ['secret', 'set', '@acme/prod/db', '-'], 'prod-db-original');
-    await ok('alice', ['secret', 'set', '@acme/db/password', '-'], 'root-db-original');
+    await acme();
     await ok('alice', ['team', 'sync', 'acme']);
     beforeDaveRemoved = remoteHead();
     await ok('alice', ['team', 'remove', 'acme', 'dave']);
