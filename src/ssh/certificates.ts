@@ -537,35 +537,6 @@ function cstringOf(r: Reader): string | undefined {
 
 const FLAG_EXTENSIONS = new Set(['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc', 'no-touch-required']);
 
-/** How many strings each key type's public fields are in a certificate, after the nonce. */
-const KEY_FIELDS: Array<[RegExp, number]> = [[/^ssh-ed25519-/, 1], [/^sk-ssh-ed25519-/, 2], [/^ecdsa-/, 2], [/^sk-ecdsa-/, 3], [/^ssh-rsa-/, 2], [/^ssh-dss-/, 4]];
-
-/**
- * A certificate's critical options and extensions as they are in its blob: name/data pairs in the
- * order written, duplicates kept (the parsed Certificate holds them as records).
- */
-export function rawCertificateOptions(key: PublicKey): { critical: Array<[string, Buffer]>; extensions: Array<[string, Buffer]> } {
-  const c = key.certificate!;
-  const r = new Reader(c.blob, 'the certificate');
-  r.cstring();
-  r.string();
-  const fields = KEY_FIELDS.find(([re]) => re.test(key.algorithm))?.[1] ?? 0;
-  for (let i = 0; i < fields; i++) r.string();
-  r.uint64();
-  r.uint32();
-  r.string();
-  r.string();
-  r.uint64();
-  r.uint64();
-  const pairs = (buf: Buffer) => {
-    const out: Array<[string, Buffer]> = [];
-    for (const o = new Reader(buf, 'the options'); !o.done; ) out.push([o.string().toString('latin1'), o.string()]);
-    return out;
-  };
-  const critical = pairs(r.string());
-  return { critical, extensions: pairs(r.string()) };
-}
-
 /** show_options: one line per option, as ssh-keygen -L prints them. Throws when an option is corrupt. */
 function showOptions(options: Array<[string, Buffer]>, critical: boolean): string {
   let out = '';
@@ -615,7 +586,7 @@ export function renderCertificate(key: PublicKey, md5 = false): string {
   const fingerprint = md5 ? fingerprintMd5 : fingerprintSha256;
   const c = key.certificate;
   if (!c) throw new Error('not a certificate');
-  const { critical, extensions } = rawCertificateOptions(key);
+  const { critical, extensions } = c.rawOptions;
   const lines = [
     `        Type: ${key.algorithm} ${c.type} certificate`,
     `        Public key: ${keyTypeName(key.algorithm)} ${fingerprint(key.blob)}`,

@@ -214,6 +214,8 @@ export interface Certificate {
   validBefore: bigint;
   criticalOptions: Record<string, Buffer>;
   extensions: Record<string, Buffer>;
+  /** The same as name/data pairs in the order written, duplicates kept (what ssh-keygen -L shows). */
+  rawOptions: { critical: Array<[string, Buffer]>; extensions: Array<[string, Buffer]> };
   reserved: Buffer;
   /** The CA's key. */
   signatureKey: PublicKey;
@@ -225,12 +227,18 @@ export interface Certificate {
 /** SSHKEY_CERT_MAX_PRINCIPALS */
 const MAX_PRINCIPALS = 256;
 
-/** name/data pairs of critical options or extensions; the data is itself a string (or empty). */
-function options(data: Buffer, what: string): Record<string, Buffer> {
+/** name/data pairs of critical options or extensions, in order; the data is itself a string (or empty). */
+function options(data: Buffer, what: string): Array<[string, Buffer]> {
   const r = new Reader(data, what);
-  // No prototype: an option named __proto__ is an option like any other.
+  const out: Array<[string, Buffer]> = [];
+  while (!r.done) out.push([r.string().toString('latin1'), r.string()]);
+  return out;
+}
+
+/** Options by name (the last of a name wins). No prototype: an option named __proto__ is an option like any other. */
+function byName(pairs: Array<[string, Buffer]>): Record<string, Buffer> {
   const out = Object.create(null) as Record<string, Buffer>;
-  while (!r.done) out[r.string().toString('latin1')] = r.string();
+  for (const [name, data] of pairs) out[name] = data;
   return out;
 }
 
@@ -257,9 +265,10 @@ export function parseCertificateBody(r: Reader, blob: Buffer, nonce: Buffer): Ce
     if (principals.length >= MAX_PRINCIPALS) throw new Error('too many principals');
     principals.push(p.cstring());
   }
+  const rawOptions = { critical: options(critical, 'the critical options'), extensions: options(extensions, 'the extensions') };
   const cert = {
     blob, nonce, serial, type: typeCode === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore,
-    criticalOptions: options(critical, 'the critical options'), extensions: options(extensions, 'the extensions'), reserved,
+    criticalOptions: byName(rawOptions.critical), extensions: byName(rawOptions.extensions), rawOptions, reserved,
   } as const;
   let ca: KeyMaterial;
   try {
