@@ -2,7 +2,7 @@ import { sign, type KeyObject } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { readPrivateKey } from './keys.js';
 import type { PublicKey } from './public-key.js';
-import { Reader, Writer } from './wire.js';
+import { Writer } from './wire.js';
 
 /** A private key ready to sign, with its public half. */
 export interface SigningKey {
@@ -59,5 +59,3 @@ export function sshSign(key: SigningKey, data: Buffer, rsa: RsaSignature = 'rsa-
   throw new UsageError(`keysmith cannot sign with a ${alg} key`, undefined, 'ERR_SSH_KEY_TYPE');
 }
 
-/** The type name a signature blob starts with. */
-export const signatureType = (signature: Buffer) => new Reader(signature, 'the signature').cstring();

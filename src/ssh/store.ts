@@ -64,9 +64,6 @@ export async function loadKey(vault: Vault, name: string): Promise<ManagedKey> {
   return { ...meta, hosts: meta.hosts ?? [], name, ...(record.value ? { passphrase: record.value } : {}), ...(privateKey ? { privateKey } : {}), ...(retiringKey ? { retiringKey } : {}) };
 }
 
-/** Whether the key's private half lives only in the vault. */
-export const isVaultOnly = (key: ManagedKey) => key.privateKey !== undefined;
-
 /** The key's private key as PEM: from the vault for a vault-only key, else its file. */
 export async function privateKeyPem(key: ManagedKey): Promise<string> {
   return key.privateKey ?? (await readFile(key.path, 'utf8'));
