@@ -573,7 +573,7 @@ describeWith(['ssh-keygen', 'ssh-add', 'ssh-agent'], 'attack: keysmith ssh agent
     expect(readdirSync(target)).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('finding (fixed): an agent folder owned by another user is refused (it could swap agent.json or the socket)', async () => {
+  it.skipIf(process.getuid?.() !== 0 && process.env.KEYSMITH_REQUIRE_SYSTEM_TESTS !== '1')('finding (fixed): an agent folder owned by another user is refused (it could swap agent.json or the socket)', async () => {
     // As root (this test needs root to chown): a folder left by uid 65534 in the data folder is chmod-ed 0700
     // but stays that user's — who can then replace agent.sock with its own listener (every ssh using
     // SSH_AUTH_SOCK then talks to it) or agent.json (which `stop` trusts for the pid it SIGTERMs).

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isNoSftpSubsystem } from '../../../src/ssh/connect.js';
 import { cksum, remoteCommand, shellQuote } from '../../../src/ssh/remote-shell.js';
-import { hasTool } from '../../helpers/system.js';
+import { describeWith } from '../../helpers/system.js';
 
 /** Names a remote authorized_keys path could have, chosen to break a careless quoting. */
 const HOSTILE = [
@@ -16,10 +16,11 @@ const HOSTILE = [
   "'$(touch pwned)'", '"$(touch pwned)"', 'é ü 😀', '\x01\x7f', "x'; touch pwned; echo '",
 ];
 
-// Real shells parse what shellQuote makes: the POSIX sh, and the login shells a host may have.
-const SHELLS = ['sh', 'dash', 'bash', 'zsh'].filter(hasTool);
+// Real shells parse what shellQuote makes: the POSIX sh, and the login shells a host may have
+// (each required: a missing one fails under KEYSMITH_REQUIRE_SYSTEM_TESTS=1, never shrinks the list).
+const SHELLS = ['sh', 'dash', 'bash', 'zsh'];
 
-describe('shellQuote: one word for a POSIX shell, whatever the text', () => {
+describeWith(SHELLS, 'shellQuote: one word for a POSIX shell, whatever the text', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'keysmith-quote-'));
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
   const echo = (shell: string, script: string) => spawnSync(shell, ['-c', script], { cwd, encoding: 'utf8' });
@@ -46,7 +47,7 @@ describe('shellQuote: one word for a POSIX shell, whatever the text', () => {
   });
 });
 
-describe('remoteCommand: a fixed sh script with its arguments, through the login shell', () => {
+describeWith(SHELLS, 'remoteCommand: a fixed sh script with its arguments, through the login shell', () => {
   it.each(SHELLS)('%s as the login shell: sh gets each argument exactly', (shell) => {
     for (const name of HOSTILE) {
       const got = spawnSync(shell, ['-c', remoteCommand('printf "%s|%s" "$1" "$2"', [name, 'second'])], { encoding: 'utf8' });
@@ -61,8 +62,8 @@ describe('remoteCommand: a fixed sh script with its arguments, through the login
   });
 });
 
-describe('cksum: the POSIX checksum, as the cksum program prints it', () => {
-  it.runIf(hasTool('cksum'))('agrees with cksum on empty, small and random data', () => {
+describeWith(['cksum'], 'cksum: the POSIX checksum, as the cksum program prints it', () => {
+  it('agrees with cksum on empty, small and random data', () => {
     const samples = [Buffer.alloc(0), Buffer.from('a'), Buffer.from('ssh-ed25519 AAAA me\r\n'), Buffer.alloc(256, 0xff), Buffer.alloc(70_000, 7)];
     for (const bytes of fc.sample(fc.uint8Array({ maxLength: 2048 }), 40)) samples.push(Buffer.from(bytes));
     for (const data of samples) {
