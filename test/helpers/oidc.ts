@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import { join } from 'node:path';
 import { generateIdentity } from '../../src/vault/age.js';
-import { baseEnv } from './cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, baseEnv } from './cli.js';
 import { serverCredentials, testCa } from './tls-servers.js';
 
 export interface TestProvider {
@@ -27,7 +28,7 @@ export interface TestProvider {
  * A real oidc-provider over HTTPS on 127.0.0.1 and a random port, with a test CA: a native public
  * client (auth code + PKCE, refresh, device) and a confidential one (client credentials).
  */
-export async function startProvider(dir: string): Promise<TestProvider> {
+export async function startProvider(dir: string, o: { accessTokenTtl?: number } = {}): Promise<TestProvider> {
   const { default: Provider } = await import('oidc-provider');
   const ca = await testCa('oidc');
   const creds = await serverCredentials(ca, ['127.0.0.1', 'localhost']);
@@ -56,7 +57,7 @@ export async function startProvider(dir: string): Promise<TestProvider> {
     scopes: ['openid', 'offline_access', 'profile', 'api'],
     findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id }) }),
     rotateRefreshToken: true,
-    ttl: { AccessToken: 3600, ClientCredentials: 3600, IdToken: 3600, DeviceCode: 600, RefreshToken: 86400, Interaction: 600, Session: 3600, Grant: 86400 },
+    ttl: { AccessToken: o.accessTokenTtl ?? 3600, ClientCredentials: 3600, IdToken: 3600, DeviceCode: 600, RefreshToken: 86400, Interaction: 600, Session: 3600, Grant: 86400 },
   } as never);
   provider.proxy = false;
   const grants: Record<string, number> = {};
@@ -177,4 +178,24 @@ function send(url: string, method: string, body: string | undefined, ca: string,
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Starts `keysmith oauth login`, waits for the URL it prints, and hands it to `act`. */
+export async function loginWith(env: NodeJS.ProcessEnv, args: string[], act: (stderrSoFar: string) => Promise<unknown>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [BIN, 'oauth', 'login', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const acted = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/https:\/\/\S+/.test(stderr) && !acted.started) {
+        acted.started = true;
+        act(stderr).then(() => resolve(), reject);
+      }
+    });
+  }) as Promise<void> & { started?: boolean };
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  if (acted.started) await acted;
+  return { code, stderr, stdout };
 }

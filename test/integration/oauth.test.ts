@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runBin, tempHome } from '../helpers/cli.js';
+import { runBin, tempHome } from '../helpers/cli.js';
 import { startGlewlwyd } from '../helpers/glewlwyd.js';
-import { actAsUser, clientEnv, startProvider, type TestProvider } from '../helpers/oidc.js';
+import { actAsUser, clientEnv, loginWith, startProvider, type TestProvider } from '../helpers/oidc.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
@@ -68,26 +67,6 @@ async function glewlwydPeer(home: string): Promise<Peer> {
   };
 }
 
-
-/** Starts `keysmith oauth login`, waits for the URL it prints, and hands it to `act`. */
-async function loginWith(env: NodeJS.ProcessEnv, args: string[], act: (stderrSoFar: string) => Promise<unknown>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, [BIN, 'oauth', 'login', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const acted = new Promise<void>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/https:\/\/\S+/.test(stderr) && !acted.started) {
-        acted.started = true;
-        act(stderr).then(() => resolve(), reject);
-      }
-    });
-  }) as Promise<void> & { started?: boolean };
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  if (acted.started) await acted;
-  return { code, stderr, stdout };
-}
 
 /** A GET with a Host header of our choosing (fetch cannot set one). */
 function rawGet(target: URL, path: string, host: string): Promise<{ status: number; body: string }> {

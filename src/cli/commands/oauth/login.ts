@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { canOpenBrowser, login } from '../../../oauth/login.js';
-import { getProvider } from '../../../oauth/providers.js';
-import type { ContextFor } from '../../context.js';
+import { getProvider, type ProviderConfig } from '../../../oauth/providers.js';
+import type { Vault } from '../../../vault/types.js';
+import type { Context, ContextFor } from '../../context.js';
 import { cliNotice } from '../../messages.js';
 
 export default function loginCommand(command: Command, contextFor: ContextFor): Command {
@@ -22,19 +23,24 @@ Examples:
       const ctx = contextFor(command);
       const explicit = flags.port === undefined ? undefined : loopbackPort(flags.port);
       const provider = await getProvider(ctx.paths, name);
-      const port = explicit ?? provider.redirectPort ?? 0;
-      const noBrowser = flags.browser === false;
-      // Without a browser to open (and no --no-browser asking for the URL), the device flow is the way in.
-      const device = flags.device || (!noBrowser && !canOpenBrowser(ctx.env, ctx.io.isTTY.stderr) && !!provider.server.device_authorization_endpoint);
       const { vault } = await ctx.openVault();
-      const t = await login(vault, name, provider, {
-        device, noBrowser, port, timeoutMs: parseDuration(flags.timeout, '--timeout'), now: ctx.now, env: ctx.env,
-        terminal: ctx.io.isTTY.stderr && !ctx.flags.quiet,
-        tell: (line, detail) => void ctx.io.stderr.write(`${cliNotice(line, detail)}\n`),
-      });
+      const t = await loginAsPerson(ctx, vault, name, provider, { device: flags.device, noBrowser: flags.browser === false, port: explicit ?? provider.redirectPort ?? 0, timeoutMs: parseDuration(flags.timeout, '--timeout') });
       if (ctx.flags.json) return ctx.json({ name, subject: t.subject ?? null, scope: t.scope ?? null, expiresAt: t.expiresAt ?? null, refreshToken: !!t.refreshToken });
       await ctx.status(`logged in to ${name}${t.subject ? ` as ${t.subject}` : ''}`);
     });
+}
+
+/**
+ * A login with a person at this terminal, its lines on stderr. Without a browser to open (and no
+ * --no-browser asking for the URL), the device flow is the way in.
+ */
+export async function loginAsPerson(ctx: Context, vault: Vault, name: string, provider: ProviderConfig, o: { device: boolean; noBrowser: boolean; port: number; timeoutMs: number }) {
+  const device = o.device || (!o.noBrowser && !canOpenBrowser(ctx.env, ctx.io.isTTY.stderr) && !!provider.server.device_authorization_endpoint);
+  return login(vault, name, provider, {
+    ...o, device, now: ctx.now, env: ctx.env,
+    terminal: ctx.io.isTTY.stderr && !ctx.flags.quiet,
+    tell: (line, detail) => void ctx.io.stderr.write(`${cliNotice(line, detail)}\n`),
+  });
 }
 
 /** --port: 0 (any free port) to 65535; Node's own message for a bad one is not for people. */

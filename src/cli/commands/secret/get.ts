@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { NotFoundError, UsageError } from '../../../errors.js';
+import { awsCredentialProcess } from '../../../helpers/aws-credential-process.js';
 import { teamName, validateName } from '../../../vault/names.js';
 import { valueBytes } from '../../../vault/record.js';
 import type { Context, ContextFor } from '../../context.js';
@@ -8,16 +9,20 @@ export default function getCommand(command: Command, contextFor: ContextFor): Co
   return command
     .argument('<name>', 'secret name')
     .option('--field <key>', 'print one field of a multi-field record instead of the value')
+    .option('--aws-credential-process', "print the record as AWS credential_process JSON (its value the secret access key, the field aws_access_key_id)", false)
     .option('--theirs', "a team's secret (@team/…) as the other side has it, after a sync stopped on a conflict", false)
     .addHelpText('after', `
 Examples:
   $ keysmith secret get db/password
   $ psql "postgres://app:$(keysmith secret get db/password)@db1/app"
   $ keysmith secret get db/prod --field user
-  $ keysmith secret get db/password --json     # {name, kind, value, fields, created, updated}`)
-    .action(async (name: string, flags: { field?: string; theirs: boolean }, command: Command) => {
+  $ keysmith secret get db/password --json     # {name, kind, value, fields, created, updated}
+  # ~/.aws/config: credential_process = keysmith secret get aws/prod --aws-credential-process`)
+    .action(async (name: string, flags: { field?: string; theirs: boolean; awsCredentialProcess: boolean }, command: Command) => {
       const ctx = contextFor(command);
+      if (flags.awsCredentialProcess && (flags.field !== undefined || ctx.flags.json)) throw new UsageError('--aws-credential-process prints its own JSON: leave out --field and --json');
       const record = flags.theirs ? await theirs(ctx, name) : await (await ctx.openVault()).vault.get(name);
+      if (flags.awsCredentialProcess) return ctx.out(awsCredentialProcess(name, record, ctx.now()));
       if (ctx.flags.json) {
         const { kind, value, encoding, fields, created, updated } = record;
         await ctx.json({ name, kind, value, ...(encoding ? { encoding } : {}), fields, created, updated });
