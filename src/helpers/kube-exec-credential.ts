@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import type { SecretRecord } from '../vault/types.js';
 
 /**
  * kubectl's client-go credential plugin contract (k8s.io/client-go/pkg/apis/clientauthentication):
@@ -40,10 +41,30 @@ export function execInfo(env: NodeJS.ProcessEnv): ExecInfo {
   return { apiVersion, interactive: info.spec?.interactive === true };
 }
 
-/** The ExecCredential kubectl reads: the token, and when it ends (RFC 3339) if known, so kubectl keeps it until then. */
-export function execCredential(apiVersion: ExecCredentialVersion, token: string, expiresAt?: string): string {
-  const status: { token: string; expirationTimestamp?: string } = { token };
+export interface ExecCredentialStatus {
+  token?: string;
+  /** PEM, for a client certificate instead of (or beside) a token. */
+  clientCertificateData?: string;
+  clientKeyData?: string;
+  expirationTimestamp?: string;
+}
+
+/** The ExecCredential kubectl reads: the token (or client certificate), and when it ends (RFC 3339) if known, so kubectl keeps it until then. */
+export function execCredential(apiVersion: ExecCredentialVersion, credential: Omit<ExecCredentialStatus, 'expirationTimestamp'>, expiresAt?: string): string {
+  const status: ExecCredentialStatus = { ...credential };
   // Whole seconds: client-go reads a metav1.Time, RFC 3339 without fractions.
   if (expiresAt) status.expirationTimestamp = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `${JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: {}, status })}\n`;
+}
+
+/** A record as kubectl's credential: its value the token, or the PEM fields clientCertificateData and clientKeyData. */
+export function kubeCredential(name: string, record: SecretRecord): Omit<ExecCredentialStatus, 'expirationTimestamp'> {
+  const out: Omit<ExecCredentialStatus, 'expirationTimestamp'> = {};
+  if (record.value && record.encoding !== 'base64') out.token = record.value;
+  const { clientCertificateData, clientKeyData } = record.fields;
+  if (clientCertificateData && clientKeyData) Object.assign(out, { clientCertificateData, clientKeyData });
+  if (!out.token && !out.clientKeyData) {
+    throw new UsageError(`${name} is neither a token nor a client certificate and key (fields clientCertificateData, clientKeyData)`, undefined, 'ERR_KUBE_NOT_A_CREDENTIAL');
+  }
+  return out;
 }

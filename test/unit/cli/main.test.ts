@@ -16,6 +16,13 @@ function scripted(answers: Array<string | Error>): Prompter & { asked: string[] 
       if (next instanceof Error) throw next;
       return next;
     },
+    async confirm(message) {
+      asked.push(message);
+      const next = answers.shift();
+      if (next === undefined) throw new Error('asked more than expected');
+      if (next instanceof Error) throw next;
+      return /^y(es)?$/i.test(next);
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import { baseEnv, memoryIO, runMain, tempHome } from '../../helpers/cli.js';
  * Issue 12: the manifest builds the command tree (names, usage, summaries) and each verb's module
  * is imported only when it runs. These tests hold the two halves together.
  */
-const program = () => buildProgram(memoryIO(baseEnv()).io, { password: async () => '' });
+const program = () => buildProgram(memoryIO(baseEnv()).io, { password: async () => '', confirm: async () => false });
 
 /** Pairs every manifest entry with the command built from it, depth first (a group's commands are made when it is dispatched to). */
 function pairs(entries: Entry[], parent: Command, path = ''): [string, Entry, Command][] {
@@ -49,7 +49,7 @@ describe('the command manifest', () => {
     const { home, cleanup } = tempHome();
     try {
       const io = memoryIO(baseEnv({ KEYSMITH_HOME: home, KEYSMITH_VAULT: 'env' }));
-      const p = buildProgram(io.io, { password: async () => '' });
+      const p = buildProgram(io.io, { password: async () => '', confirm: async () => false });
       await p.parseAsync(['secret', 'ls'], { from: 'user' });
       const loaded = pairs(commands, p).filter(([, entry, c]) => 'load' in entry && isLoaded(c)).map(([path]) => path);
       expect(loaded).toEqual(['secret list']);

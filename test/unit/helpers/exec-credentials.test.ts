@@ -18,10 +18,10 @@ describe('kubectl ExecCredential', () => {
   });
 
   it('prints the token and its end in whole seconds (rounded down), or no end when none is known', () => {
-    expect(JSON.parse(execCredential('client.authentication.k8s.io/v1', 't0k', '2026-11-27T10:00:00.999Z'))).toEqual({
+    expect(JSON.parse(execCredential('client.authentication.k8s.io/v1', { token: 't0k' }, '2026-11-27T10:00:00.999Z'))).toEqual({
       apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: {}, status: { token: 't0k', expirationTimestamp: '2026-11-27T10:00:00Z' },
     });
-    expect(JSON.parse(execCredential('client.authentication.k8s.io/v1beta1', 't0k')).status).toEqual({ token: 't0k' });
+    expect(JSON.parse(execCredential('client.authentication.k8s.io/v1beta1', { token: 't0k' })).status).toEqual({ token: 't0k' });
   });
 });
 

@@ -33,7 +33,7 @@ Examples:
         await loginAsPerson(ctx, vault, name, provider, { device: false, noBrowser: false, port: provider.redirectPort ?? 0, timeoutMs: 300_000 });
         return accessToken(vault, name, provider, options);
       });
-      if (kube) return ctx.out(execCredential(kube.apiVersion, token.accessToken!, token.expiresAt));
+      if (kube) return ctx.out(execCredential(kube.apiVersion, { token: token.accessToken! }, token.expiresAt));
       if (ctx.flags.json) return ctx.json({ accessToken: token.accessToken, expiresAt: token.expiresAt ?? null, scope: token.scope ?? null, refreshed });
       const text = flags.header ? `Authorization: Bearer ${token.accessToken}` : token.accessToken!;
       await ctx.out(ctx.io.isTTY.stdout ? `${text}\n` : text);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { NotFoundError, UsageError } from '../../../errors.js';
 import { awsCredentialProcess } from '../../../helpers/aws-credential-process.js';
+import { execCredential, execInfo, kubeCredential } from '../../../helpers/kube-exec-credential.js';
 import { teamName, validateName } from '../../../vault/names.js';
 import { valueBytes } from '../../../vault/record.js';
 import type { Context, ContextFor } from '../../context.js';
@@ -10,6 +11,7 @@ export default function getCommand(command: Command, contextFor: ContextFor): Co
     .argument('<name>', 'secret name')
     .option('--field <key>', 'print one field of a multi-field record instead of the value')
     .option('--aws-credential-process', "print the record as AWS credential_process JSON (its value the secret access key, the field aws_access_key_id)", false)
+    .option('--exec-credential', "print the record as a Kubernetes ExecCredential (kubectl's exec plugin): its value the token, or the fields clientCertificateData and clientKeyData", false)
     .option('--theirs', "a team's secret (@team/…) as the other side has it, after a sync stopped on a conflict", false)
     .addHelpText('after', `
 Examples:
@@ -17,12 +19,16 @@ Examples:
   $ psql "postgres://app:$(keysmith secret get db/password)@db1/app"
   $ keysmith secret get db/prod --field user
   $ keysmith secret get db/password --json     # {name, kind, value, fields, created, updated}
-  # ~/.aws/config: credential_process = keysmith secret get aws/prod --aws-credential-process`)
-    .action(async (name: string, flags: { field?: string; theirs: boolean; awsCredentialProcess: boolean }, command: Command) => {
+  # ~/.aws/config: credential_process = keysmith secret get aws/prod --aws-credential-process
+  # kubeconfig users[].user.exec: {command: keysmith, args: [secret, get, kube/ci, --exec-credential], …}`)
+    .action(async (name: string, flags: { field?: string; theirs: boolean; awsCredentialProcess: boolean; execCredential: boolean }, command: Command) => {
       const ctx = contextFor(command);
-      if (flags.awsCredentialProcess && (flags.field !== undefined || ctx.flags.json)) throw new UsageError('--aws-credential-process prints its own JSON: leave out --field and --json');
+      const format = flags.awsCredentialProcess ? '--aws-credential-process' : flags.execCredential ? '--exec-credential' : undefined;
+      if (format && (flags.field !== undefined || ctx.flags.json || (flags.awsCredentialProcess && flags.execCredential))) throw new UsageError(`${format} prints its own JSON: leave out --field, --json and the other format`);
+      const kube = flags.execCredential ? execInfo(ctx.env) : undefined;
       const record = flags.theirs ? await theirs(ctx, name) : await (await ctx.openVault()).vault.get(name);
       if (flags.awsCredentialProcess) return ctx.out(awsCredentialProcess(name, record, ctx.now()));
+      if (kube) return ctx.out(execCredential(kube.apiVersion, kubeCredential(name, record)));
       if (ctx.flags.json) {
         const { kind, value, encoding, fields, created, updated } = record;
         await ctx.json({ name, kind, value, ...(encoding ? { encoding } : {}), fields, created, updated });
