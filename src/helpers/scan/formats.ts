@@ -94,14 +94,14 @@ export function netrc(file: string, text: string): Finding[] {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!.value;
     if (t === 'machine') [machine, login] = [tokens[++i]?.value, undefined];
-    else if (t === 'default') [machine, login] = ['default', undefined];
+    else if (t === 'default') [machine, login] = ['', undefined];
     else if (t === 'login') login = tokens[++i]?.value;
     else if ((t === 'password' || t === 'account') && tokens[i + 1]) {
       const value = tokens[++i]!;
       if (t === 'password' && machine !== undefined && !isReference(value.value)) {
         out.push({
-          kind: 'netrc', file, line: lineAt(text, value.index), target: `machine ${machine}${login ? ` login ${login}` : ''}`, ...fingerprint(value.value),
-          advice: `no helper contract: keysmith secret set net/${machine} -, then remove it and use keysmith exec`, fixable: false,
+          kind: 'netrc', file, line: lineAt(text, value.index), target: `${machine === '' ? 'default' : `machine ${machine}`}${login ? ` login ${login}` : ''}`, ...fingerprint(value.value),
+          advice: 'no helper contract: keep it in keysmith (secret set), take it out of the file, pass it with keysmith exec', fixable: false,
         });
       }
     }
@@ -133,7 +133,7 @@ export function dockerConfig(file: string, text: string): Finding[] {
     if (!secret) continue;
     out.push({
       kind: 'docker-auth', file, line: lineAt(text, text.indexOf(JSON.stringify(registry))), target: `${registry}${username && username !== '<token>' ? ` (${username})` : username ? ' (identity token)' : ''}`, ...fingerprint(secret),
-      advice: 'move it into keysmith, credsStore keysmith (scan --fix)', fixable: true, hidden: new Hidden({ registry, username, secret }),
+      advice: 'move it into keysmith, credHelpers keysmith (scan --fix)', fixable: true, hidden: new Hidden({ registry, username, secret }),
     });
   }
   return out;
