@@ -58,7 +58,8 @@ class Changes {
 
   async write(path: string, text: string): Promise<void> {
     await this.backup(path);
-    await writeFileAtomic(path, text, { overwrite: true, mode: this.modes.get(path) ?? 0o600 });
+    // A dotfile kept as a link (to a dotfiles checkout) stays a link: the change goes to its target.
+    await writeFileAtomic(path, text, { overwrite: true, throughSymlink: true, mode: this.modes.get(path) ?? 0o600 });
   }
 
   async remove(path: string): Promise<void> {
@@ -70,7 +71,7 @@ class Changes {
   async undo(vault: Vault): Promise<void> {
     for (const [path, copy] of this.backups) {
       if (copy === undefined) await rm(path, { force: true });
-      else await writeFileAtomic(path, await readFile(copy), { overwrite: true, mode: this.modes.get(path) ?? 0o600 });
+      else await writeFileAtomic(path, await readFile(copy), { overwrite: true, throughSymlink: true, mode: this.modes.get(path) ?? 0o600 });
     }
     for (const name of this.records) await vault.delete(name);
   }
@@ -253,7 +254,8 @@ const fixAws: Fixer = async (file, findings, changes, o) => {
 
 /** A kubeconfig: records kube/<user>, an exec plugin (keysmith secret get … --exec-credential) instead of the token or key. */
 const fixKube: Fixer = async (file, findings, changes, o) => {
-  const doc = parseDocument(await readFile(file, 'utf8'));
+  const doc = parseDocument(await readFile(file, 'utf8'), { uniqueKeys: false });
+  if (doc.errors.length > 0) throw new Error(`${file} is not YAML keysmith can rewrite: ${doc.errors[0]!.message.split('\n')[0]}`);
   const byUser = new Map<string, Record<string, string>>();
   for (const f of findings) byUser.set(f.hidden!.values.user!, { ...byUser.get(f.hidden!.values.user!), ...f.hidden!.values });
   for (const [user, v] of byUser) {
