@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, it } from 'vitest';
 
 const found = new Map<string, boolean>();
@@ -78,4 +78,19 @@ function canMountTmpfs(): boolean {
  */
 export function describeWithTmpfs(name: string, body: () => void): void {
   describeIf(canMountTmpfs(), 'cannot mount a tmpfs (needs root)', name, body);
+}
+
+/** The first `aws` on PATH that has `configure export-credentials` (AWS CLI v2; a v1 from pip may come first). */
+export function awsWithExport(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'aws');
+    try {
+      accessSync(candidate, constants.X_OK);
+      execFileSync(candidate, ['configure', 'export-credentials', 'help'], { stdio: 'ignore', env: { ...process.env, PAGER: 'cat', MANPAGER: 'cat' } });
+      return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error('no aws on PATH has `configure export-credentials`: install the AWS CLI v2 (Debian: awscli)');
 }

@@ -1,30 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
-import { describeWith } from '../helpers/system.js';
+import { awsWithExport, describeWith } from '../helpers/system.js';
 import { generateIdentity } from '../../src/vault/age.js';
 
 /**
  * The real AWS CLI (Debian's awscli, v2) resolving a profile whose `credential_process` is keysmith:
  * `aws configure export-credentials` prints what the SDK got, with no network.
  */
-
-/** The first `aws` on PATH that has `configure export-credentials` (AWS CLI v2; a v1 from pip may come first). */
-function awsWithExport(): string {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'aws');
-    try {
-      accessSync(candidate, constants.X_OK);
-      execFileSync(candidate, ['configure', 'export-credentials', 'help'], { stdio: 'ignore', env: { ...process.env, PAGER: 'cat', MANPAGER: 'cat' } });
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  throw new Error('no aws on PATH has `configure export-credentials`: install the AWS CLI v2 (Debian: awscli)');
-}
 
 describeWith(['aws'], 'AWS CLI credential_process: keysmith secret get --aws-credential-process', () => {
   const { home, cleanup } = tempHome();

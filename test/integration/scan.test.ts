@@ -16,7 +16,7 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/scan/', import.meta.url));
 
 /** Every plaintext value in the fixture: none may ever be printed. */
 const VALUES = [
-  's3cret-git', 'p@ss:word', 'netrc-pass-1', 'quoted pass', 'anon@example.com', 'docker-secret', 'ghcr-identity-token-value', 'podman-secret',
+  's3cret-git', 'p@ss:word', 'colon:pass', 'netrc-pass-1', 'quoted pass', 'anon@example.com', 'docker-secret', 'ghcr-identity-token-value', 'podman-secret',
   'wJalrXUtnFEMI/K7MDENG/bPxRfiCYDEFAULTKEY', 'prodSecretAccessKeyExample0000000000000', 'FwoGZXIvYXdzEProdSessionTokenExample',
   'npm_exampleTokenValue0123456789abcdef', 'YWxpY2U6bnBtLXBhc3M=', 'pypi-AgEIcHlwaS5vcmcExampleTokenValue', 'pg-pass:word', 'local-pass',
   'gho_exampleUserTokenValue0123456789', 'kube-static-token-example-0123456789', 'kube-basic-password',
@@ -107,6 +107,28 @@ describe('keysmith scan: the fixture HOME', () => {
     expect(statSync(join(home, 'work', 'server.key')).mode & 0o777).toBe(0o600);
     expect(r.stdout).toMatch(/declined +aws-credentials/);
     expect(r.stdout).toMatch(/fixed +private-key-mode +~\/work\/server.key +PRIVATE KEY, no passphrase +chmod 600/);
+  });
+});
+
+describeWith(['git'], 'keysmith scan: ~/.git-credentials, against git credential-store', () => {
+  const { home: dir, cleanup } = tempHome();
+  afterAll(cleanup);
+
+  it('each line it reports is the credential git reads from it: same user, same password length and hash', async () => {
+    const home = fixtureHome(dir);
+    const env = baseEnv({ HOME: home, KEYSMITH_HOME: join(dir, 'ks') });
+    const r = await runBin(['scan', join(home, '.git-credentials'), '--json'], { env });
+    const found = JSON.parse(r.stdout) as Array<{ target: string; length: number; sha256: string }>;
+    expect(found).toHaveLength(3);
+    for (const f of found) {
+      const url = /^(\w+):\/\/(?:([^@]*)@)?([^/]+)(?:\/(.*))?$/.exec(f.target)!;
+      const input = `protocol=${url[1]}\nhost=${url[3]}\n${url[4] ? `path=${url[4]}\n` : ''}\n`;
+      const out = execFileSync('git', ['-c', `credential.helper=store --file=${join(home, '.git-credentials')}`, ...(url[4] ? ['-c', 'credential.useHttpPath=true'] : []), 'credential', 'fill'], { input, env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' } }).toString();
+      const got = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      expect(got.username, f.target).toBe(url[2]);
+      const { createHash } = await import('node:crypto');
+      expect({ length: [...got.password!].length, sha256: createHash('sha256').update(got.password!).digest('hex').slice(0, 8) }, f.target).toEqual({ length: f.length, sha256: f.sha256 });
+    }
   });
 });
 

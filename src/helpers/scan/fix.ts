@@ -44,12 +44,13 @@ class Changes {
   private readonly backups = new Map<string, string | undefined>();
   private readonly modes = new Map<string, number>();
   readonly records: string[] = [];
-  constructor(private readonly dir: string) {}
+  /** `backupName` is shared by every fix of a run: two files called config never share a backup. */
+  constructor(private readonly backupName: (path: string) => string) {}
 
   async backup(path: string): Promise<void> {
     if (this.backups.has(path)) return;
     if (!(await exists(path))) return void this.backups.set(path, undefined);
-    const copy = join(this.dir, `${this.backups.size + 1}-${basename(path)}`);
+    const copy = this.backupName(path);
     await copyFile(path, copy);
     await chmod(copy, 0o600);
     this.backups.set(path, copy);
@@ -335,9 +336,11 @@ export async function fix(findings: Finding[], o: FixOptions): Promise<FixResult
     groups.set(key, group);
   }
   await ensurePrivateDir(o.backupDir);
+  let copies = 0;
+  const backupName = (path: string) => join(o.backupDir, `${++copies}-${basename(path)}`);
   for (const [key, { fixer, findings: group }] of groups) {
     const file = key.split('\0')[1]!;
-    const changes = new Changes(o.backupDir);
+    const changes = new Changes(backupName);
     try {
       const { details, verify } = await fixer(file, group, changes, o);
       await verify();

@@ -48,27 +48,34 @@ const lineAt = (text: string, index: number) => (index < 0 ? 1 : text.slice(0, i
 /** An env reference (`${NPM_TOKEN}`) or an empty value is not a plaintext secret. */
 const isReference = (value: string) => value === '' || /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value) || /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(value);
 
-/** git's credential-store file: one URL a line, `https://user:password@host[/path]`, percent-encoded. */
+/** Percent-decoding as git's url_decode does it: each valid %XX is a byte, anything else stays as written. */
+function percentDecode(text: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '%' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(text[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * git's credential-store file: one URL a line, `https://user:password@host[/path]`, each part
+ * percent-encoded — the host too, its port's colon included (`127.0.0.1%3a8443`), as git writes
+ * it — and read back as git's credential_from_url reads it.
+ */
 export function gitCredentials(file: string, text: string): Finding[] {
   const out: Finding[] = [];
   text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '').trim();
-    if (!line) return;
-    let url: URL;
-    try {
-      url = new URL(line);
-    } catch {
-      return;
-    }
-    if (!url.password) return;
-    const protocol = url.protocol.replace(/:$/, '');
-    const username = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    const path = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^:@/]*):([^@/]*)@)?([^/]*)(?:\/(.*))?$/.exec(raw.replace(/\r$/, '').trim());
+    if (!m || m[3] === undefined) return;
+    const [protocol, username, password, host, path] = [m[1]!, percentDecode(m[2]!), percentDecode(m[3]), percentDecode(m[4]!), percentDecode(m[5] ?? '')];
+    if (!password || !host) return;
     out.push({
-      kind: 'git-credentials', file, line: i + 1, target: `${protocol}://${username ? `${username}@` : ''}${url.host}${path ? `/${path}` : ''}`, ...fingerprint(password),
+      kind: 'git-credentials', file, line: i + 1, target: `${protocol}://${username ? `${username}@` : ''}${host}${path ? `/${path}` : ''}`, ...fingerprint(password),
       advice: 'move it into keysmith, git credential.helper keysmith (scan --fix)', fixable: true,
-      hidden: new Hidden({ protocol, host: url.host, username, password, ...(path ? { path } : {}) }),
+      hidden: new Hidden({ protocol, host, username, password, ...(path ? { path } : {}) }),
     });
   });
   return out;
