@@ -13,6 +13,8 @@ export interface KeysmithConfig {
   fileIdentity?: IdentityStore;
   /** OAuth providers by name (settings only; secrets and tokens live in the vault). */
   oauth?: Record<string, ProviderConfig>;
+  /** What `keysmith expiry` watches beside the vault: certificate files, globs and TLS endpoints, as `tls check` takes them. */
+  watch?: string[];
 }
 
 export async function readConfig(paths: KeysmithPaths): Promise<KeysmithConfig> {

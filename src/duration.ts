@@ -13,3 +13,10 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 const MAX_MS = 100 * 365.25 * 86_400_000;
+
+/** An ISO 8601 date or time (`2027-03-01`, `2027-03-01T12:00:00Z`); a date alone is midnight UTC. */
+export function parseTime(text: string, flag: string): Date {
+  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? new Date(text.trim()) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`${flag}: expected an ISO 8601 time such as 2027-01-01T00:00:00Z`);
+  return at;
+}

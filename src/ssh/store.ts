@@ -27,6 +27,8 @@ export interface ManagedKey {
   comment: string;
   created: string;
   hosts: HostEntry[];
+  /** A policy's rotation period (ms), counted from `created`: `keysmith expiry` says when it is due. */
+  rotateEvery?: number;
   passphrase?: string;
   /**
    * A vault-only key's private key (OpenSSH PEM, unencrypted: the vault encrypts it). It is never

@@ -108,8 +108,16 @@ export async function signRequest(ca: CertificateAuthority, request: Uint8Array,
 /** The vault name of an issued certificate: its file stem, `+` (not allowed in names) as `_`. */
 export const certRecordName = (stem: string) => `tls/cert/${stem.replace(/\+/g, '_')}`;
 
-/** Keeps an issued certificate, its key and its CA chain in the vault, for `keysmith tls export`. */
-export async function recordIssued(vault: Vault, stem: string, ca: CertificateAuthority, issued: IssuedCertificate, now: Date): Promise<void> {
+/** How a certificate was issued and where it was written: what `tls renew` needs to do it again. */
+export interface IssueParameters {
+  files: { certificate: string; key: string };
+  key: string;
+  days: number;
+  client: boolean;
+}
+
+/** Keeps an issued certificate, its key and its CA chain in the vault, for `keysmith tls export` (and, with how it was issued, `tls renew`). */
+export async function recordIssued(vault: Vault, stem: string, ca: CertificateAuthority, issued: IssuedCertificate, now: Date, issuedWith?: IssueParameters): Promise<void> {
   const at = now.toISOString();
   const record: SecretRecord = {
     kind: 'tls-cert',
@@ -117,7 +125,7 @@ export async function recordIssued(vault: Vault, stem: string, ca: CertificateAu
     fields: {},
     created: at,
     updated: at,
-    meta: { certificate: issued.certificatePem, chain: [ca.certificatePem], ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() },
+    meta: { certificate: issued.certificatePem, chain: [ca.certificatePem], ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString(), ...issuedWith },
   };
   await vault.set(certRecordName(stem), record);
 }

@@ -28,7 +28,7 @@ describeWith(['bash'], 'bash completion', () => {
     file = await script('bash');
   });
   it('completes commands, subcommands, options and option values', () => {
-    expect(bashComplete('bash', file, ['keysmith', ''])).toEqual(['secret', 'vault', 'ssh', 'tls', 'oauth', 'team', 'helper', 'exec', 'inject', 'scan', 'completion', 'help']);
+    expect(bashComplete('bash', file, ['keysmith', ''])).toEqual(['secret', 'vault', 'ssh', 'tls', 'oauth', 'team', 'helper', 'exec', 'inject', 'scan', 'expiry', 'completion', 'help']);
     expect(bashComplete('bash', file, ['keysmith', 'sec'])).toEqual(['secret']);
     expect(bashComplete('bash', file, ['keysmith', 'secret', 'g'])).toEqual(['get', 'generate']);
     expect(bashComplete('bash', file, ['keysmith', '--json', 'vault', 'mi'])).toEqual(['migrate']);

@@ -19,5 +19,6 @@ export const commands: Entry[] = [
   { term: 'exec [options] <command...>', summary: "run a command with secrets in its environment, masked in its output; exits with the command's code", load: () => import('./scripting/exec.js') },
   { term: 'inject [options]', summary: 'fill {{ ks://name }} references in a template; the output file is written 0600', load: () => import('./scripting/inject.js') },
   { term: 'scan [options] [paths...]', summary: "find other tools' plaintext credentials (git, docker, AWS, kubeconfig, netrc, npm, …) and unprotected keys; --fix moves them into the vault; exit 1 when any is found", load: () => import('./helper/scan.js') },
+  { term: 'expiry [options]', summary: 'every credential\'s end date in one report, soonest first (monitoring-plugin exit codes); --renew renews what it can', load: () => import('./expiry.js') },
   { term: 'completion <shell>', summary: 'print a shell completion script', load: () => import('./scripting/completion.js') },
 ];

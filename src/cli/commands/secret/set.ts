@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { validateName } from '../../../vault/names.js';
-import { putSecret } from '../../../vault/secrets.js';
+import { findSecret, putSecret } from '../../../vault/secrets.js';
+import { parseDuration, parseTime } from '../../../duration.js';
 import type { Context, ContextFor } from '../../context.js';
 import { readAll } from '../../io.js';
 import { repeatable } from '../../options.js';
@@ -13,6 +14,8 @@ interface SetFlags {
   fromEnv?: string;
   kind: string;
   field: string[];
+  expires?: string;
+  rotateEvery?: string;
 }
 
 export default function setCommand(command: Command, contextFor: ContextFor): Command {
@@ -23,21 +26,30 @@ export default function setCommand(command: Command, contextFor: ContextFor): Co
     .option('--from-env <variable>', 'read the value from an environment variable')
     .option('--kind <kind>', 'record kind: secret, password, token, …', 'secret')
     .addOption(repeatable('--field <key=value>', 'a non-secret field of the record (repeatable)'))
+    .option('--expires <time>', 'when it stops working (ISO 8601 date or time), for keysmith expiry')
+    .option('--rotate-every <duration>', 'a rotation period (e.g. 90d) from each update, for keysmith expiry; kept across updates')
     .addHelpText('after', `
 Examples:
   $ keysmith secret set db/password                     # hidden prompt, asked twice
   $ printf %s "$TOKEN" | keysmith secret set ci/token -
   $ keysmith secret set tls/key --from-file key.pem
   $ keysmith secret set db/prod --from-env DB_PASSWORD --field user=app --field host=db1
+  $ printf %s "$KEY" | keysmith secret set api/key - --expires 2027-03-01
 
 The value is stored byte for byte: \`echo\` adds a newline, \`printf %s\` does not.`)
     .action(async (name: string, source: string | undefined, flags: SetFlags, command: Command) => {
       const ctx = contextFor(command);
       validateName(name);
       const fields = parseFields(flags.field);
+      if (flags.expires !== undefined && flags.rotateEvery !== undefined) throw new UsageError('--expires or --rotate-every, not both');
+      const expires = flags.expires === undefined ? undefined : parseTime(flags.expires, '--expires').toISOString();
+      const rotateEvery = flags.rotateEvery === undefined ? undefined : parseDuration(flags.rotateEvery, '--rotate-every');
       const value = await readValue(ctx, source, flags);
       const opened = await ctx.openVault();
-      const { created } = await putSecret(opened.vault, name, value, { kind: flags.kind, fields, now: ctx.now() });
+      // A rotation period outlives updates (each update is a rotation); an end date belongs to the value it came with.
+      const kept = (await findSecret(opened.vault, name))?.meta?.rotateEvery;
+      const meta = expires ? { expires } : rotateEvery ? { rotateEvery } : typeof kept === 'number' ? { rotateEvery: kept } : undefined;
+      const { created } = await putSecret(opened.vault, name, value, { kind: flags.kind, fields, now: ctx.now(), ...(meta ? { meta } : {}) });
       if (ctx.flags.json) await ctx.json({ name, kind: flags.kind, backend: opened.backend, created });
       await ctx.status(`${created ? 'stored' : 'updated'} ${name} in ${vaultOf(name, opened.backend)}`);
     });

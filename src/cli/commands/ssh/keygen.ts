@@ -1,3 +1,4 @@
+import { parseDuration } from '../../../duration.js';
 import { type Command, Option } from 'commander';
 import { dirname } from 'node:path';
 import { UsageError } from '../../../errors.js';
@@ -22,6 +23,7 @@ interface KeygenFlags {
   storePassphrase: boolean;
   vaultOnly: boolean;
   force: boolean;
+  rotateEvery?: string;
 }
 
 export default function keygenCommand(command: Command, contextFor: ContextFor): Command {
@@ -36,6 +38,7 @@ export default function keygenCommand(command: Command, contextFor: ContextFor):
     .option('--rounds <n>', 'bcrypt_pbkdf rounds for the passphrase (ssh-keygen -a)', '16')
     .option('--store-passphrase', 'keep the passphrase in the vault (for unattended rotation)', false)
     .option('--vault-only', 'keep the private key only in the vault (served by keysmith ssh agent); write only PATH.pub', false)
+    .option('--rotate-every <duration>', 'a rotation period (e.g. 365d): keysmith expiry says when rotation is due')
     .option('-f, --force', 'replace existing key files', false)
     .addHelpText('after', `
 Without --passphrase-stdin or --no-passphrase it asks for a passphrase twice (empty: none).
@@ -62,6 +65,7 @@ Examples:
       else await refuseExisting(files, flags.force);
       const bits = flags.bits === undefined ? undefined : positiveInt(flags.bits, '-b', 16384);
       const rounds = positiveInt(flags.rounds, '--rounds');
+      const rotateEvery = flags.rotateEvery === undefined ? undefined : parseDuration(flags.rotateEvery, '--rotate-every');
       // The vault is read before a key is made: a read-only, locked or damaged one fails with nothing written.
       const { vault } = await ctx.openVault();
       if (!vault.describe().writable) throw readOnlyVault(vault.describe().backend);
@@ -77,7 +81,7 @@ Examples:
         await files.mkdir(dirname(path), 0o700);
         if (!flags.vaultOnly) await files.write(path, key.privateKey, { overwrite: flags.force });
         await files.write(`${path}.pub`, `${publicKeyLine(key.publicKey)}\n`, { mode: 0o644, overwrite: flags.force });
-        await saveKey(vault, { ...managed, ...(flags.storePassphrase ? { passphrase } : {}), ...(flags.vaultOnly ? { privateKey: key.privateKey } : {}) }, ctx.now());
+        await saveKey(vault, { ...managed, ...(rotateEvery ? { rotateEvery } : {}), ...(flags.storePassphrase ? { passphrase } : {}), ...(flags.vaultOnly ? { privateKey: key.privateKey } : {}) }, ctx.now());
       });
       if (ctx.flags.json) return ctx.json({ name, path, publicKey: managed.publicKey, fingerprint: managed.fingerprint, type: managed.algorithm, bits: managed.bits, encrypted: !!passphrase, vaultOnly: flags.vaultOnly });
       await ctx.status(`${flags.vaultOnly ? `the private key is in the vault only; wrote ${path}.pub` : `wrote ${path} and ${path}.pub`}\n${managed.fingerprint} ${comment}\n${randomArt(key.publicKey)}`);

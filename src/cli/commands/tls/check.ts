@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../../duration.js';
+import { parseDuration, parseTime } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { readUserFile } from '../../../fs.js';
 import { checkExpiry, overallStatus, parseThreshold, STATUS_CODES, type CheckResult } from '../../../tls/check.js';
@@ -71,7 +71,7 @@ Examples:
       if (all.length === 0) throw new UsageError('name at least one target, or --targets-file');
       const concurrency = Number(flags.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) throw new UsageError('--concurrency: a whole number from 1 to 1000');
-      const at = flags.at === undefined ? undefined : parseTime(flags.at);
+      const at = flags.at === undefined ? undefined : parseTime(flags.at, '--at');
       if (flags.starttls !== undefined) parseEndpoint('localhost', flags.starttls); // an unknown protocol is a usage error before anything runs
       const progress = ctx.io.isTTY.stderr && !ctx.flags.quiet && !ctx.flags.json;
       const results = await checkExpiry(all, {
@@ -100,11 +100,6 @@ Examples:
 }
 
 /** `--at`: an ISO 8601 time (a date alone is midnight UTC). */
-function parseTime(text: string): Date {
-  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? new Date(text.trim()) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError('--at: expected an ISO 8601 time such as 2027-01-01T00:00:00Z');
-  return at;
-}
 
 function render(results: CheckResult[]): string {
   return table(

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
@@ -78,7 +78,7 @@ Examples:
         await files.write(keyPath, issued.keyPem!, { overwrite: flags.force });
         await files.write(certPath, issued.certificatePem, { mode: 0o644, overwrite: flags.force });
         if (p12Path) await files.write(p12Path, await toPkcs12(issued.keyPem!, [issued.certificatePem, ca.certificatePem], password!, names[0]), { overwrite: flags.force });
-        await recordIssued(vault, stem, ca, issued, ctx.now());
+        await recordIssued(vault, stem, ca, issued, ctx.now(), { files: { certificate: resolve(certPath), key: resolve(keyPath) }, key: flags.key, days, client: flags.client });
         return { ca, issued };
       });
       if (ctx.flags.json) return ctx.json({ certificate: certPath, key: keyPath, ...(p12Path ? { p12: p12Path } : {}), ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString() });

@@ -1,0 +1,141 @@
+import { X509Certificate } from 'node:crypto';
+import { STATUS_CODES, type CheckResult, type CheckStatus } from '../tls/check.js';
+import { findSecret } from '../vault/secrets.js';
+import type { Vault } from '../vault/types.js';
+
+/**
+ * The expiry radar: every credential keysmith holds or watches that ends on a date, soonest
+ * first, each with its status against the thresholds and the command that renews it.
+ */
+
+export type RadarKind = 'tls' | 'ssh' | 'oauth' | 'secret';
+export const RADAR_KINDS: RadarKind[] = ['tls', 'ssh', 'oauth', 'secret'];
+
+export interface RadarItem {
+  kind: RadarKind;
+  /** What it is: `tls-cert`, `tls-ca`, `tls-watch`, `ssh-key`, `oauth-refresh-token`, `secret`. */
+  type: string;
+  name: string;
+  /** Where it lives: the vault record, the file or the endpoint. */
+  where: string;
+  /** ISO 8601; null when it could not be read (a watched endpoint that is down). */
+  ends: string | null;
+  /** Whole days left, rounded down (negative once ended). */
+  daysLeft: number | null;
+  status: CheckStatus;
+  message: string;
+  /** The command that renews it, for a person or for `--renew`. */
+  renew: string;
+  /** `expiry --renew` can renew it without a person. */
+  automatic: boolean;
+}
+
+export interface RadarOptions {
+  warnMs: number;
+  critMs: number;
+  now: Date;
+  kinds?: RadarKind[];
+  /** The watched files and endpoints, checked as `tls check` checks them (not called when there are none). */
+  watched?: () => Promise<CheckResult[]>;
+}
+
+const DAY = 86_400_000;
+
+/** What a record says of its end: `meta.expires`, or `meta.rotateEvery` (ms) counted from its last change. */
+export function plannedEnd(meta: Record<string, unknown> | undefined, since: string): Date | undefined {
+  if (typeof meta?.expires === 'string') return new Date(meta.expires);
+  if (typeof meta?.rotateEvery === 'number') return new Date(new Date(since).getTime() + meta.rotateEvery);
+  return undefined;
+}
+
+function judge(ends: Date, o: RadarOptions): { status: CheckStatus; daysLeft: number; message: string } {
+  const left = ends.getTime() - o.now.getTime();
+  const daysLeft = Math.floor(left / DAY);
+  if (left <= 0) return { status: 'CRITICAL', daysLeft, message: `ended ${-daysLeft === 0 ? 'today' : `${Math.ceil(-left / DAY)} day(s) ago`}` };
+  return { status: left < o.critMs ? 'CRITICAL' : left < o.warnMs ? 'WARNING' : 'OK', daysLeft, message: `${daysLeft} day(s) left` };
+}
+
+/** The `exp` of a JWT refresh token, if it is one (most are opaque: then nothing). */
+function jwtExpiry(token: string): Date | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]> {
+  const kinds = new Set(o.kinds ?? RADAR_KINDS);
+  const items: RadarItem[] = [];
+  const add = (item: Omit<RadarItem, 'daysLeft' | 'status' | 'message' | 'ends'>, ends: Date, message?: string) => {
+    const verdict = judge(ends, o);
+    items.push({ ...item, ends: ends.toISOString(), ...verdict, ...(message ? { message: `${verdict.message}; ${message}` } : {}) });
+  };
+  for (const info of await vault.list()) {
+    const record = await findSecret(vault, info.name);
+    if (!record) continue;
+    const meta = record.meta as Record<string, unknown> | undefined;
+    if (record.kind === 'tls-cert' && kinds.has('tls') && typeof meta?.certificate === 'string') {
+      const stem = info.name.slice('tls/cert/'.length);
+      const names = Array.isArray(meta.names) ? (meta.names as Array<{ value: string }>).map((n) => n.value) : [];
+      const files = meta.files as { certificate?: string } | undefined;
+      add({
+        kind: 'tls', type: 'tls-cert', name: stem, where: files?.certificate ?? info.name,
+        renew: files?.certificate ? `keysmith tls renew ${stem}` : `keysmith tls issue ${names.join(' ')} --ca ${String(meta.ca)} --force`,
+        automatic: !!files?.certificate,
+      }, new Date(new X509Certificate(meta.certificate).validTo));
+    } else if (record.kind === 'tls-ca' && kinds.has('tls') && typeof meta?.certificate === 'string') {
+      const name = info.name.slice('tls/ca/'.length);
+      add({ kind: 'tls', type: 'tls-ca', name, where: info.name, renew: `keysmith tls ca create ${name}-next, then issue from it and trust it where ${name} is trusted`, automatic: false }, new Date(new X509Certificate(meta.certificate).validTo));
+    } else if (record.kind === 'ssh-key' && kinds.has('ssh')) {
+      const ends = plannedEnd(meta, String(meta?.rotated ?? meta?.created ?? record.created));
+      const name = info.name.slice('ssh/'.length);
+      if (ends) add({ kind: 'ssh', type: 'ssh-key', name, where: String(meta?.path ?? info.name), renew: `keysmith ssh rotate ${name}`, automatic: Array.isArray(meta?.hosts) && meta.hosts.length > 0 }, ends, 'rotation due');
+    } else if (record.kind === 'oauth-tokens' && kinds.has('oauth')) {
+      const name = info.name.slice('oauth/'.length);
+      const ends = record.fields.refresh_token ? jwtExpiry(record.fields.refresh_token) : undefined;
+      if (ends) add({ kind: 'oauth', type: 'oauth-refresh-token', name, where: info.name, renew: `keysmith oauth login ${name}`, automatic: false }, ends);
+      const secretEnds = typeof meta?.clientSecretExpires === 'string' ? new Date(meta.clientSecretExpires) : undefined;
+      if (secretEnds) add({ kind: 'oauth', type: 'oauth-client-secret', name, where: info.name, renew: `a new client secret from the provider, then keysmith oauth add ${name} … --client-secret-stdin`, automatic: false }, secretEnds);
+    } else if (kinds.has('secret') && !['tls-cert', 'tls-ca', 'ssh-key', 'oauth-tokens'].includes(record.kind)) {
+      const ends = plannedEnd(meta, record.updated);
+      if (ends) add({ kind: 'secret', type: record.kind, name: info.name, where: info.name, renew: `keysmith secret set ${info.name}${meta?.rotateEvery ? '' : ' --expires DATE'}`, automatic: false }, ends, meta?.rotateEvery ? 'rotation due' : undefined);
+    }
+  }
+  if (kinds.has('tls') && o.watched) {
+    for (const r of await o.watched()) {
+      items.push({
+        kind: 'tls', type: 'tls-watch', name: r.target, where: r.target, ends: r.notAfter, daysLeft: r.daysLeft, status: r.status, message: r.message,
+        renew: `renew it where it is issued, then keysmith tls check ${r.target}`, automatic: false,
+      });
+    }
+  }
+  // Soonest first; what could not be read (no date) last, then by name.
+  return items.sort((a, b) => (a.ends === b.ends ? 0 : a.ends === null ? 1 : b.ends === null ? -1 : a.ends < b.ends ? -1 : 1) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The worst status, for the exit code (monitoring-plugin codes, as `tls check`). */
+export function worst(items: RadarItem[]): CheckStatus {
+  return items.reduce<CheckStatus>((w, i) => (STATUS_CODES[i.status] > STATUS_CODES[w] ? i.status : w), 'OK');
+}
+
+const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * The node_exporter textfile-collector format (Prometheus text exposition format 0.0.4): the end
+ * of each item as a Unix time, and its status as 0 ok, 1 warning, 2 critical, 3 unknown.
+ */
+export function prometheus(items: RadarItem[]): string {
+  const lines = [
+    '# HELP keysmith_credential_expiry_timestamp_seconds When the credential ends, as a Unix time.',
+    '# TYPE keysmith_credential_expiry_timestamp_seconds gauge',
+    ...items.filter((i) => i.ends).map((i) => `keysmith_credential_expiry_timestamp_seconds{kind="${label(i.type)}",name="${label(i.name)}"} ${Math.floor(Date.parse(i.ends!) / 1000)}`),
+    '# HELP keysmith_credential_status The credential\'s status: 0 ok, 1 warning, 2 critical, 3 unknown.',
+    '# TYPE keysmith_credential_status gauge',
+    ...items.map((i) => `keysmith_credential_status{kind="${label(i.type)}",name="${label(i.name)}"} ${STATUS_CODES[i.status]}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

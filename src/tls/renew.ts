@@ -1,0 +1,39 @@
+import { X509Certificate } from 'node:crypto';
+import { writeFileAtomic } from '../fs.js';
+import { findSecret } from '../vault/secrets.js';
+import type { Vault } from '../vault/types.js';
+import { loadCa } from './ca.js';
+import { certRecordName, issueCertificate, recordIssued, type IssueParameters } from './issue.js';
+
+export interface RenewResult {
+  name: string;
+  status: 'renewed' | 'not-due' | 'cannot';
+  /** The end of the certificate now in place. */
+  notAfter: string;
+  /** Why it was not renewed. */
+  reason?: string;
+}
+
+/**
+ * Issues a certificate keysmith issued again, when it ends within `beforeMs` (or always with
+ * `force`): the same names, CA, key type, lifetime and usages, a new key, written over the same
+ * files (key first, each atomically) and kept in the vault as before. A certificate recorded
+ * without its files (issued before keysmith kept them) cannot be renewed in place.
+ */
+export async function renewIssued(vault: Vault, stem: string, o: { now: Date; beforeMs: number; force?: boolean; dryRun?: boolean }): Promise<RenewResult> {
+  const record = await findSecret(vault, certRecordName(stem));
+  const meta = record?.meta as (Partial<IssueParameters> & { certificate?: string; ca?: string; names?: Array<{ value: string }> }) | undefined;
+  if (record?.kind !== 'tls-cert' || !meta?.certificate) return { name: stem, status: 'cannot', notAfter: '', reason: `no issued certificate named ${stem}` };
+  const notAfter = new Date(new X509Certificate(meta.certificate).validTo);
+  if (!o.force && notAfter.getTime() - o.now.getTime() >= o.beforeMs) return { name: stem, status: 'not-due', notAfter: notAfter.toISOString() };
+  if (!meta.files || !meta.ca || !meta.names || meta.days === undefined) {
+    return { name: stem, status: 'cannot', notAfter: notAfter.toISOString(), reason: 'issued before keysmith kept its files: issue it again with tls issue --force' };
+  }
+  if (o.dryRun) return { name: stem, status: 'renewed', notAfter: notAfter.toISOString(), reason: 'dry run: nothing written' };
+  const ca = await loadCa(vault, meta.ca);
+  const issued = await issueCertificate(ca, meta.names.map((n) => n.value), { key: meta.key, days: meta.days, client: !!meta.client, now: o.now });
+  await writeFileAtomic(meta.files.key, issued.keyPem!, { overwrite: true, throughSymlink: true });
+  await writeFileAtomic(meta.files.certificate, issued.certificatePem, { overwrite: true, throughSymlink: true, mode: 0o644 });
+  await recordIssued(vault, stem, ca, issued, o.now, { files: meta.files, key: meta.key ?? 'ec:p256', days: meta.days, client: !!meta.client });
+  return { name: stem, status: 'renewed', notAfter: issued.notAfter.toISOString() };
+}
