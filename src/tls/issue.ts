@@ -112,12 +112,15 @@ export const certRecordName = (stem: string) => `tls/cert/${stem.replace(/\+/g, 
 export interface IssueParameters {
   files: { certificate: string; key: string };
   key: string;
-  days: number;
-  client: boolean;
+  /** A local CA's certificate: its lifetime and usages. */
+  days?: number;
+  client?: boolean;
+  /** An ACME CA's: the directory and the challenge answered. */
+  acme?: { directory: string; challenge: import('./acme.js').Challenge };
 }
 
 /** Keeps an issued certificate, its key and its CA chain in the vault, for `keysmith tls export` (and, with how it was issued, `tls renew`). */
-export async function recordIssued(vault: Vault, stem: string, ca: CertificateAuthority, issued: IssuedCertificate, now: Date, issuedWith?: IssueParameters): Promise<void> {
+export async function recordIssued(vault: Vault, stem: string, issuer: { name: string; chain: string[] }, issued: IssuedCertificate, now: Date, issuedWith?: IssueParameters): Promise<void> {
   const at = now.toISOString();
   const record: SecretRecord = {
     kind: 'tls-cert',
@@ -125,7 +128,7 @@ export async function recordIssued(vault: Vault, stem: string, ca: CertificateAu
     fields: {},
     created: at,
     updated: at,
-    meta: { certificate: issued.certificatePem, chain: [ca.certificatePem], ca: ca.name, names: issued.names, notAfter: issued.notAfter.toISOString(), ...issuedWith },
+    meta: { certificate: issued.certificatePem, chain: issuer.chain, ca: issuer.name, names: issued.names, notAfter: issued.notAfter.toISOString(), ...issuedWith },
   };
   await vault.set(certRecordName(stem), record);
 }

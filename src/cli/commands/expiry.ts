@@ -93,7 +93,7 @@ async function renew(ctx: Context, vault: Vault, due: RadarItem[], o: { now: () 
         out.push({ type: item.type, name: item.name, result: 'would renew', detail: item.renew });
       } else if (item.type === 'tls-cert') {
         const { renewIssued } = await import('../../tls/renew.js');
-        const r = await renewIssued(vault, item.name, { now: o.now(), beforeMs: o.warnMs });
+        const r = await renewIssued(vault, item.name, { now: o.now(), beforeMs: o.warnMs, env: ctx.env });
         out.push({ type: item.type, name: item.name, result: r.status === 'renewed' ? 'renewed' : 'failed', ...(r.reason ? { detail: r.reason } : { detail: `until ${r.notAfter}` }) });
       } else if (item.type === 'ssh-key') {
         const { rotateKey } = await import('../../ssh/rotate.js');

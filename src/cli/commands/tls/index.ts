@@ -1,5 +1,6 @@
 import type { Entry } from '../../manifest.js';
 import { ca } from './ca/index.js';
+import { acme } from './acme/index.js';
 import { watch } from './watch/index.js';
 
 /** `keysmith tls`: its commands, each verb's module imported only when it runs. */
@@ -15,6 +16,7 @@ export const tls: Entry = {
     { term: 'check [options] [targets...]', summary: 'check certificate expiry, trust and host names of files and live TLS endpoints (monitoring-plugin exit codes)', load: () => import('./check.js') },
     { term: 'renew [options] [names...]', summary: 'issue again, to the same files, the certificates keysmith issued that end within --before', load: () => import('./renew.js') },
     watch,
+    acme,
     { term: 'export [options] <name>', summary: 'export an issued certificate with its key and CA chain, as PEM or PKCS#12', load: () => import('./export.js') },
   ],
 };

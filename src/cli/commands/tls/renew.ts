@@ -39,7 +39,7 @@ Examples:
       const { vault } = await ctx.openVault();
       const stems = flags.all ? (await vault.list('tls/cert/')).filter((i) => i.kind === 'tls-cert').map((i) => i.name.slice('tls/cert/'.length)) : names.map((n) => n.replace(/\+/g, '_'));
       const results: RenewResult[] = [];
-      for (const stem of stems) results.push(await renewIssued(vault, stem, { now: ctx.now(), beforeMs, force: flags.force, dryRun: flags.dryRun }));
+      for (const stem of stems) results.push(await renewIssued(vault, stem, { now: ctx.now(), beforeMs, force: flags.force, dryRun: flags.dryRun, env: ctx.env }));
       const renewed = results.filter((r) => r.status === 'renewed');
       let hook: string | undefined;
       if (flags.deployHook && renewed.length > 0 && !flags.dryRun) hook = await runHook(flags.deployHook, renewed.map((r) => r.name), ctx.env);
