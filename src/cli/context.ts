@@ -70,8 +70,9 @@ export class Context {
     }
   }
 
+  /** JSON on stdout; C1 controls (U+0080–U+009F, which some terminals obey) written as \u escapes, as JSON.stringify writes C0. */
   async json(value: unknown): Promise<void> {
-    await this.out(`${JSON.stringify(value, null, 2)}\n`);
+    await this.out(`${JSON.stringify(value, null, 2).replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
   }
 
   /** What the vault layer needs from the CLI: the passphrase from KEYSMITH_PASSPHRASE or a prompt. */

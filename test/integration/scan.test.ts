@@ -126,8 +126,8 @@ describeWith(['git'], 'keysmith scan: ~/.git-credentials, against git credential
       const out = execFileSync('git', ['-c', `credential.helper=store --file=${join(home, '.git-credentials')}`, ...(url[4] ? ['-c', 'credential.useHttpPath=true'] : []), 'credential', 'fill'], { input, env: { ...env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' } }).toString();
       const got = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
       expect(got.username, f.target).toBe(url[2]);
-      const { createHash } = await import('node:crypto');
-      expect({ length: [...got.password!].length, sha256: createHash('sha256').update(got.password!).digest('hex').slice(0, 8) }, f.target).toEqual({ length: f.length, sha256: f.sha256 });
+      expect([...got.password!].length, f.target).toBe(f.length);
+      expect(f.sha256, 'a short value shows no hash').toBeUndefined();
     }
   });
 });

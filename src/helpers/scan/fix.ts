@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { chmod, copyFile, readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { ensurePrivateDir, exists, writeFileAtomic } from '../../fs.js';
 import { nameOf } from '../../vault/names.js';
@@ -8,7 +8,7 @@ import { findSecret } from '../../vault/secrets.js';
 import type { SecretRecord, Vault } from '../../vault/types.js';
 import { credentialRecordName } from '../git-credential.js';
 import { registryRecordName } from '../docker-credential.js';
-import { iniSections, type Finding } from './formats.js';
+import { gitCredentials, iniHeader, iniSections, type Finding } from './formats.js';
 
 /**
  * `scan --fix`: per file, the accepted findings move into the vault, the tool's configuration is
@@ -110,46 +110,87 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, input = ''
   });
 }
 
+/** A message with every known value in it blanked out. */
+const redact = (text: string, secrets: string[]) => secrets.reduce((t, v) => t.split(v).join('[value]'), text);
+
 const firstLine = (text: string) => text.trim().split('\n')[0]?.slice(0, 200) ?? '';
 
-type Fixer = (file: string, findings: Finding[], changes: Changes, o: FixOptions) => Promise<{ details: string[]; verify: () => Promise<void> }>;
+/** Moves a file's findings and rewires the tool; `verify` asks the tool, and may say how it could only partly check. */
+type Fixer = (file: string, findings: Finding[], changes: Changes, o: FixOptions) => Promise<{ details: string[]; verify: () => Promise<string | undefined | void> }>;
 
-/** ~/.git-credentials: records git/…, credential.helper keysmith (instead of store) in the global config, the lines out. */
+/** A `store` helper that writes this file: plain `store` for git's default files, or `store --file PATH` naming it. */
+function storeWrites(helper: string, file: string, env: NodeJS.ProcessEnv): boolean {
+  const m = /^store(?:\s+--file(?:=|\s+)(\S+))?\s*$/.exec(helper.trim());
+  if (!m) return false;
+  const home = env.HOME ?? '';
+  if (m[1]) return resolve(m[1].replace(/^~(?=\/)/, home)) === resolve(file);
+  return [join(home, '.git-credentials'), join(env.XDG_CONFIG_HOME || join(home, '.config'), 'git', 'credentials')].includes(resolve(file));
+}
+
+/** Every credential helper git has for any URL, with where it is set. */
+async function gitHelpers(env: NodeJS.ProcessEnv): Promise<Array<{ scope: string; origin: string; key: string; value: string }>> {
+  const r = await run('git', ['config', '--show-scope', '--show-origin', '--get-regexp', '^credential\\.(.*\\.)?helper$'], env);
+  return r.stdout.split('\n').filter(Boolean).map((line) => {
+    const [scope, origin, rest] = line.split('\t');
+    const space = rest!.indexOf(' ');
+    return { scope: scope!, origin: origin!.replace(/^file:/, ''), key: rest!.slice(0, space < 0 ? undefined : space), value: space < 0 ? '' : rest!.slice(space + 1) };
+  });
+}
+
+/**
+ * ~/.git-credentials: records git/…, credential.helper keysmith in the global git config, every
+ * store helper that writes this file taken out (git tells each helper what worked: one left in
+ * writes the plaintext back), and the lines taken out by their text.
+ */
 const fixGit: Fixer = async (file, findings, changes, o) => {
   const details: string[] = [];
-  const moved = new Set<number>();
+  const asked: Array<Record<string, string>> = [];
   for (const f of findings) {
     const v = f.hidden!.values;
-    const name = credentialRecordName(v);
-    await keep(o.vault, changes, name, { kind: 'git-credential', value: v.password!, fields: { protocol: v.protocol!, host: v.host!.toLowerCase(), username: v.username!, ...(v.path ? { path: v.path } : {}) } }, o.now);
+    // A path only where git sends one (credential.useHttpPath); credential-store serves a line with a path to any request for its host.
+    const usePath = !!v.path && (await run('git', ['config', '--type=bool', '--get-urlmatch', 'credential.useHttpPath', `${v.protocol}://${v.host}/${v.path}`], o.env)).stdout.trim() === 'true';
+    const a: Record<string, string> = { protocol: v.protocol!, host: v.host!, username: v.username!, ...(usePath ? { path: v.path! } : {}) };
+    const name = credentialRecordName(a);
+    await keep(o.vault, changes, name, { kind: 'git-credential', value: v.password!, fields: { ...a, host: a.host!.toLowerCase() } }, o.now);
     details.push(name);
-    moved.add(f.line);
+    asked.push({ ...a, password: v.password! });
   }
   const home = o.env.HOME ?? '';
-  for (const config of [join(home, '.gitconfig'), join(o.env.XDG_CONFIG_HOME || join(home, '.config'), 'git', 'config')]) await changes.backup(config);
-  const helpers = (await run('git', ['config', '--global', '--get-all', 'credential.helper'], o.env)).stdout.split('\n').filter(Boolean);
-  // git asks every helper in turn and tells each what worked: a store helper left in would write the plaintext back.
-  if (helpers.some((h) => /^store(\s|$)/.test(h))) await run('git', ['config', '--global', '--unset-all', 'credential.helper', '^store([[:space:]]|$)'], o.env);
-  if (!helpers.includes('keysmith')) {
-    const r = await run('git', ['config', '--global', '--add', 'credential.helper', 'keysmith'], o.env);
-    if (r.code !== 0) throw new Error(`git config: ${firstLine(r.stderr)}`);
+  for (const config of [o.env.GIT_CONFIG_GLOBAL, join(home, '.gitconfig'), join(o.env.XDG_CONFIG_HOME || join(home, '.config'), 'git', 'config')]) if (config) await changes.backup(config);
+  for (const h of await gitHelpers(o.env)) {
+    if (h.scope === 'global' && storeWrites(h.value, file, o.env)) await run('git', ['config', '--global', '--fixed-value', '--unset-all', h.key, h.value], o.env);
   }
-  const text = await readFile(file, 'utf8');
-  const rest = text.split('\n').filter((_, i) => !moved.has(i + 1));
-  if (rest.join('').trim() === '') await changes.remove(file);
-  else await changes.write(file, rest.join('\n'));
+  if (!(await gitHelpers(o.env)).some((h) => h.scope === 'global' && h.key === 'credential.helper' && h.value === 'keysmith')) {
+    const r = await run('git', ['config', '--global', '--add', 'credential.helper', 'keysmith'], o.env);
+    if (r.code !== 0) throw new Error(`git config --global: exit ${r.code}`);
+  }
+  const left = (await gitHelpers(o.env)).find((h) => storeWrites(h.value, file, o.env));
+  if (left) throw new Error(`a store helper set in ${left.origin} (${left.key}) would write the plaintext back: take it out there`);
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  for (const f of findings) {
+    const at = lines.findIndex((l) => l.replace(/\r$/, '') === f.hidden!.values.raw);
+    if (at < 0) throw new Error(`${file} changed meanwhile: scan again`);
+    lines.splice(at, 1);
+  }
+  // With the store helper gone git reads the file no more: what is left in it would be lost.
+  const rest = gitCredentials(file, lines.join('\n'));
+  if (rest.length > 0) throw new Error(`${file} holds ${rest.length} credential(s) not moved (declined, or new since the scan): git would lose them; move them all, or scan again`);
+  if (lines.join('').trim() === '') await changes.remove(file);
+  else await changes.write(file, lines.join('\n'));
   return {
     details,
     async verify() {
-      for (const f of findings) {
-        const v = f.hidden!.values;
-        const input = `protocol=${v.protocol}\nhost=${v.host}\n${v.path ? `path=${v.path}\n` : ''}username=${v.username}\n\n`;
+      for (const a of asked) {
+        const input = `protocol=${a.protocol}\nhost=${a.host}\n${a.path ? `path=${a.path}\n` : ''}username=${a.username}\n\n`;
         const r = await run('git', ['credential', 'fill'], { ...o.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '' }, input);
-        if (r.code !== 0 || !r.stdout.split('\n').includes(`password=${v.password}`)) throw new Error(`git credential fill for ${v.protocol}://${v.host} did not get it from keysmith: ${firstLine(r.stderr) || 'another answer'}`);
+        if (r.code !== 0 || !r.stdout.split('\n').includes(`password=${a.password}`)) throw new Error(`git credential fill for ${a.protocol}://${a.host} did not get it from keysmith (exit ${r.code}): is git-credential-keysmith on PATH?`);
       }
     },
   };
 };
+
+/** The key docker looks a registry up by: its host name (a scheme and path dropped), Docker Hub's URL as it is. */
+const helperKey = (registry: string) => (registry === 'https://index.docker.io/v1/' ? registry : registry.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!);
 
 /** docker's config.json / containers' auth.json: records registry/…, credHelpers.<registry> keysmith, the auth out. */
 const fixDocker: Fixer = async (file, findings, changes, o) => {
@@ -160,8 +201,9 @@ const fixDocker: Fixer = async (file, findings, changes, o) => {
     const name = registryRecordName(registry);
     await keep(o.vault, changes, name, { kind: 'registry-credential', value: secret, fields: { serverURL: registry, username } }, o.now);
     details.push(name);
-    // credHelpers: read by docker, podman, skopeo and buildah alike, and ahead of auths and credsStore.
-    config.credHelpers = { ...config.credHelpers, [registry]: 'keysmith' };
+    // credHelpers: read by docker, podman, skopeo and buildah alike, ahead of auths and credsStore,
+    // under the registry's host name (docker looks it up so), Docker Hub's own URL excepted.
+    config.credHelpers = { ...config.credHelpers, [helperKey(registry)]: 'keysmith' };
     const entry = config.auths[registry]!;
     for (const key of ['auth', 'password', 'identitytoken', 'username']) delete entry[key];
     if (Object.keys(entry).length === 0) delete config.auths[registry];
@@ -173,32 +215,32 @@ const fixDocker: Fixer = async (file, findings, changes, o) => {
       const written = JSON.parse(await readFile(file, 'utf8')) as typeof config;
       for (const f of findings) {
         const { registry, username, secret } = f.hidden!.values as { registry: string; username: string; secret: string };
-        if (written.credHelpers?.[registry] !== 'keysmith') throw new Error(`${file} does not name keysmith for ${registry}`);
-        // As the tools do: docker-credential-<helper> from PATH, the server URL on stdin.
-        const r = await run('docker-credential-keysmith', ['get'], o.env, registry);
+        if (written.credHelpers?.[helperKey(registry)] !== 'keysmith') throw new Error(`${file} does not name keysmith for ${registry}`);
+        // As the tools do: docker-credential-<helper> from PATH, the registry's key on stdin.
+        const r = await run('docker-credential-keysmith', ['get'], o.env, helperKey(registry));
         let got: { Username?: string; Secret?: string } = {};
         try {
           got = JSON.parse(r.stdout) as typeof got;
         } catch {
           // checked below
         }
-        if (r.code !== 0 || got.Username !== username || got.Secret !== secret) throw new Error(`docker-credential-keysmith get ${registry} did not give it back: ${firstLine(r.stderr || r.stdout) || 'another answer'}`);
+        if (r.code !== 0 || got.Username !== username || got.Secret !== secret) throw new Error(`docker-credential-keysmith get ${registry} did not give it back (exit ${r.code}): is it on PATH?`);
       }
     },
   };
 };
 
-/** The first `aws` on PATH with `configure export-credentials` (AWS CLI v2). */
-async function awsCli(env: NodeJS.ProcessEnv): Promise<boolean> {
-  return (await run('aws', ['configure', 'export-credentials', 'help'], { ...env, PAGER: 'cat', MANPAGER: 'cat' })).code === 0;
+/** Whether the `aws` on PATH is the AWS CLI v2 (v1 has no `configure export-credentials` to check with). */
+async function awsV2(env: NodeJS.ProcessEnv): Promise<boolean> {
+  return /^aws-cli\/2\./.test((await run('aws', ['--version'], env)).stdout.trim());
 }
 
-/** Sets `key = value` in an INI section, appending the section when it is not there. */
+/** Sets `key = value` in an INI section (headers read as configparser reads them), appending the section when it is not there. */
 function iniSet(text: string, section: string, key: string, value: string): string {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `[${section}]`);
+  const start = lines.findIndex((l) => iniHeader(l) === section);
   if (start < 0) return `${text}${text && !text.endsWith('\n') ? '\n' : ''}${text ? '\n' : ''}[${section}]\n${key} = ${value}\n`;
-  let end = lines.findIndex((l, i) => i > start && /^\s*\[/.test(l));
+  let end = lines.findIndex((l, i) => i > start && iniHeader(l) !== undefined);
   if (end < 0) end = lines.length;
   const at = lines.findIndex((l, i) => i > start && i < end && new RegExp(`^\\s*${key}\\s*=`).test(l));
   if (at >= 0) lines[at] = `${key} = ${value}`;
@@ -206,9 +248,15 @@ function iniSet(text: string, section: string, key: string, value: string): stri
   return lines.join('\n');
 }
 
-/** ~/.aws/credentials: records aws/<profile>, credential_process in the config beside it, the keys out. */
+/**
+ * ~/.aws/credentials: records aws/<profile>, credential_process in the config the AWS CLI reads
+ * with it (AWS_CONFIG_FILE for the user's own credentials file, else the config beside it), the
+ * keys out of the credentials file (they would win over credential_process).
+ */
 const fixAws: Fixer = async (file, findings, changes, o) => {
-  const configFile = join(dirname(file), 'config');
+  const home = o.env.HOME ?? '';
+  const usersOwn = resolve(file) === resolve(o.env.AWS_SHARED_CREDENTIALS_FILE ?? join(home, '.aws', 'credentials'));
+  const configFile = usersOwn ? resolve(o.env.AWS_CONFIG_FILE ?? join(home, '.aws', 'config')) : join(dirname(file), 'config');
   let config = (await exists(configFile)) ? await readFile(configFile, 'utf8') : '';
   let credentials = await readFile(file, 'utf8');
   const details: string[] = [];
@@ -218,12 +266,11 @@ const fixAws: Fixer = async (file, findings, changes, o) => {
     await keep(o.vault, changes, name, { kind: 'aws-credential', value: v.secretAccessKey!, fields: { aws_access_key_id: v.accessKeyId!, ...(v.sessionToken ? { aws_session_token: v.sessionToken } : {}) } }, o.now);
     details.push(name);
     config = iniSet(config, v.profile === 'default' ? 'default' : `profile ${v.profile}`, 'credential_process', `keysmith secret get ${name} --aws-credential-process`);
-    // The credentials file wins over credential_process: its keys for the profile go.
     const keys = iniSections(credentials).get(v.profile!)!;
     const drop = new Set(['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'].map((k) => keys.get(k)?.line).filter((l): l is number => !!l));
     const lines = credentials.split('\n').filter((_, i) => !drop.has(i + 1));
     if (keys.size === drop.size) {
-      const header = lines.findIndex((l) => l.trim() === `[${v.profile}]`);
+      const header = lines.findIndex((l) => iniHeader(l) === v.profile);
       if (header >= 0) lines.splice(header, 1);
     }
     credentials = lines.join('\n');
@@ -234,21 +281,23 @@ const fixAws: Fixer = async (file, findings, changes, o) => {
   return {
     details,
     async verify() {
-      const cli = await awsCli(o.env);
+      // The AWS CLI v2 reads the files as every SDK will; without it, only keysmith's side is checked, and said.
+      const cli = await awsV2(o.env);
+      const env = { ...o.env, AWS_EC2_METADATA_DISABLED: 'true', ...(usersOwn ? {} : { AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: file }) };
       for (const f of findings) {
         const v = f.hidden!.values;
-        const name = nameOf('aws', [v.profile!]);
         const r = cli
-          ? await run('aws', ['configure', 'export-credentials', '--profile', v.profile!, '--format', 'process'], { ...o.env, AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: file, AWS_EC2_METADATA_DISABLED: 'true' })
-          : await run('keysmith', ['secret', 'get', name, '--aws-credential-process'], o.env);
+          ? await run('aws', ['configure', 'export-credentials', '--profile', v.profile!, '--format', 'process'], env)
+          : await run('keysmith', ['secret', 'get', nameOf('aws', [v.profile!]), '--aws-credential-process'], o.env);
         let got: { AccessKeyId?: string; SecretAccessKey?: string } = {};
         try {
           got = JSON.parse(r.stdout) as typeof got;
         } catch {
           // checked below
         }
-        if (r.code !== 0 || got.AccessKeyId !== v.accessKeyId || got.SecretAccessKey !== v.secretAccessKey) throw new Error(`${cli ? 'aws configure export-credentials' : 'the credential_process'} for profile ${v.profile} did not get it from keysmith: ${firstLine(r.stderr) || 'another answer'}`);
+        if (r.code !== 0 || got.AccessKeyId !== v.accessKeyId || got.SecretAccessKey !== v.secretAccessKey) throw new Error(`${cli ? 'aws configure export-credentials' : 'keysmith secret get … --aws-credential-process'} for profile ${v.profile} did not get it from keysmith (exit ${r.code}): ${firstLine(r.stderr) || 'another answer'}`);
       }
+      return cli ? undefined : 'checked through keysmith only: no AWS CLI v2 on PATH';
     },
   };
 };
@@ -280,7 +329,8 @@ const fixKube: Fixer = async (file, findings, changes, o) => {
     details: findings.map((f) => nameOf('kube', [f.hidden!.values.user!])),
     async verify() {
       const kubectl = await run('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', file], o.env);
-      if (kubectl.code !== 127 && kubectl.code !== 0) throw new Error(`kubectl cannot read ${file} now: ${firstLine(kubectl.stderr)}`);
+      // kubectl's own message can quote the file (a whole users list, passwords and all): not relayed.
+      if (kubectl.code !== 127 && kubectl.code !== 0) throw new Error(`kubectl cannot read ${file} now (kubectl config view: exit ${kubectl.code})`);
       for (const [user, v] of byUser) {
         // As kubectl runs the plugin: KUBERNETES_EXEC_INFO set, the command from PATH.
         const info = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } });
@@ -292,7 +342,7 @@ const fixKube: Fixer = async (file, findings, changes, o) => {
           // checked below
         }
         const ok = r.code === 0 && (!v.token || status.token === v.token) && (!v.clientKeyData || status.clientKeyData === Buffer.from(v.clientKeyData, 'base64').toString('utf8'));
-        if (!ok) throw new Error(`the exec plugin for user ${user} did not give it back: ${firstLine(r.stderr) || 'another answer'}`);
+        if (!ok) throw new Error(`the exec plugin for user ${user} did not give it back (exit ${r.code}): is keysmith on PATH?`);
       }
     },
   };
@@ -335,6 +385,8 @@ export async function fix(findings: Finding[], o: FixOptions): Promise<FixResult
     group.findings.push(f);
     groups.set(key, group);
   }
+  // No value found may reach a message, whatever a tool said.
+  const secrets = findings.flatMap((f) => Object.entries(f.hidden?.values ?? {}).filter(([k, v]) => !['protocol', 'host', 'registry', 'profile', 'user', 'username', 'path', 'accessKeyId'].includes(k) && v.length >= 4).map(([, v]) => v));
   await ensurePrivateDir(o.backupDir);
   let copies = 0;
   const backupName = (path: string) => join(o.backupDir, `${++copies}-${basename(path)}`);
@@ -343,11 +395,11 @@ export async function fix(findings: Finding[], o: FixOptions): Promise<FixResult
     const changes = new Changes(backupName);
     try {
       const { details, verify } = await fixer(file, group, changes, o);
-      await verify();
-      group.forEach((f, i) => result(f, 'fixed', details[i] ?? details[0]!));
+      const note = await verify();
+      group.forEach((f, i) => result(f, 'fixed', `${details[i] ?? details[0]!}${note ? ` (${note})` : ''}`));
     } catch (err) {
       await changes.undo(o.vault);
-      for (const f of group) result(f, 'failed', `${(err as Error).message}; put back as it was`);
+      for (const f of group) result(f, 'failed', `${redact((err as Error).message, secrets)}; put back as it was`);
     }
   }
   return results;

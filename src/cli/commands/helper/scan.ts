@@ -33,11 +33,18 @@ Examples:
       const home = ctx.env.HOME;
       if (paths.length === 0 && !home) throw new UsageError('HOME is not set: name the folders to scan');
       const errors: string[] = [];
-      const findings = scan(paths.length > 0 ? paths : [home!], {
+      const roots = paths.length > 0 ? paths : [home!];
+      let missingRoots = 0;
+      const findings = scan(roots, {
         exclude: [ctx.paths.data, ctx.paths.config],
-        onError: (path, err) => void (err.code !== 'ENOENT' || paths.includes(path) ? errors.push(`cannot read ${show(ctx, path)}: ${err.code ?? err.message}`) : undefined),
+        // A file gone between listing and reading is no news; a path given that is not there is.
+        onError: (path, reason, root) => {
+          if (root) missingRoots++;
+          if (root || reason !== 'ENOENT') errors.push(`cannot read ${show(ctx, path)}: ${reason}`);
+        },
       });
       for (const e of errors) await ctx.status(e);
+      if (missingRoots === roots.length) throw new UsageError(`nothing to scan: ${roots.length === 1 ? 'the path given cannot' : 'none of the paths given can'} be read`);
       if (!flags.fix) {
         if (ctx.flags.json) await ctx.json(findings);
         else if (findings.length > 0) await ctx.out(renderFindings(ctx, findings));
@@ -68,7 +75,7 @@ function renderFindings(ctx: Context, findings: Finding[]): string {
   return table(['KIND', 'WHERE', 'WHAT', 'DO'], findings.map((f) => [
     f.kind,
     `${show(ctx, f.file)}${f.line ? `:${f.line}` : ''}`,
-    `${printable(f.target)}${f.length !== undefined ? `, ${f.length} chars, sha256 ${f.sha256}` : ''}${f.mode ? `, mode ${f.mode}` : ''}`,
+    `${printable(f.target)}${f.length !== undefined ? `, ${f.length} chars${f.sha256 ? `, sha256 ${f.sha256}` : ''}` : ''}${f.mode ? `, mode ${f.mode}` : ''}`,
     printable(f.advice),
   ]));
 }
