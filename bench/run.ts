@@ -1,5 +1,6 @@
 // npm run bench: builds, then measures keysmith against its peers in one run and prints medians and ratios.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { expiryBenchmarks } from './expiry.js';
 import { helperBenchmarks } from './helpers.js';
 import { report } from './lib.js';
 import { agentBenchmarks } from './ssh-agent.js';
@@ -52,6 +53,11 @@ if (!only || only === 'oauth') {
 }
 if (!only || only === 'tls') {
   const t = await tlsBenchmarks();
+  rows.push(...t.rows);
+  notes.push(...t.notes);
+}
+if (!only || only === 'expiry') {
+  const t = await expiryBenchmarks();
   rows.push(...t.rows);
   notes.push(...t.notes);
 }

@@ -17,7 +17,7 @@ function memoryVault(): Vault {
 const BIN = join(process.cwd(), 'bin', 'keysmith.js');
 
 /** Starts `count` TLS servers in a child process (this one blocks while it measures); resolves their ports. */
-async function startServers(count: number, cert: string, key: string): Promise<{ ports: number[]; stop: () => void }> {
+export async function startServers(count: number, cert: string, key: string): Promise<{ ports: number[]; stop: () => void }> {
   const script = `
     const tls = require('node:tls'); const fs = require('node:fs');
     const opts = { cert: fs.readFileSync(${JSON.stringify(cert)}), key: fs.readFileSync(${JSON.stringify(key)}) };

@@ -110,7 +110,8 @@ export async function issueAcme(vault: Vault, names: string[], o: { directory: s
   const account = await findSecret(vault, accountRecordName(o.directory));
   if (!account) throw new NotFoundError(`no ACME account for ${o.directory}`, { hint: `register one: keysmith tls acme register --directory ${o.directory} --agree-tos` }, 'ERR_ACME_NO_ACCOUNT');
   const lib = await acme();
-  const client = new lib.Client({ directoryUrl: o.directory, accountKey: account.value, accountUrl: String(account.meta?.accountUrl) });
+  // Polls from 0.5 s, doubling to 10 s (acme-client's own first wait is 5 s: most CAs decide in less).
+  const client = new lib.Client({ directoryUrl: o.directory, accountKey: account.value, accountUrl: String(account.meta?.accountUrl), backoffMin: 500, backoffMax: 10_000, backoffAttempts: 12 });
   const { csrPem, keyPem } = await createRequest(names, { key: o.key ?? 'ec:p256' });
   const c = o.challenge;
   /** http-01: token → key authorization; tls-alpn-01: name → its challenge certificate. */
@@ -125,7 +126,10 @@ export async function issueAcme(vault: Vault, names: string[], o: { directory: s
       res.writeHead(answer ? 200 : 404, { 'content-type': 'text/plain' }).end(answer ?? 'not found\n');
     });
     await listenOn(server, c.listen);
-    stop = () => new Promise((r) => server.close(() => r()));
+    stop = () => new Promise((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
   } else if (c.type === 'tls-alpn-01') {
     const { createServer, createSecureContext } = process.getBuiltinModule('node:tls');
     const server = createServer({

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { writeFileAtomic } from '../fs.js';
+import { join } from 'node:path';
+import { ensurePrivateDir, withFileLock, writeFileAtomic } from '../fs.js';
 import { findSecret } from '../vault/secrets.js';
 import type { Vault } from '../vault/types.js';
 import { loadCa } from './ca.js';
@@ -49,4 +50,13 @@ export async function renewIssued(vault: Vault, stem: string, o: { now: Date; be
   const { files, days, client, acme } = meta;
   await recordIssued(vault, stem, issuer, issued, o.now, { files, key, ...(acme ? { acme } : { days, client: !!client }) });
   return { name: stem, status: 'renewed', notAfter: issued.notAfter.toISOString() };
+}
+
+/**
+ * Runs `fn` holding the renewal lock (`<data>/renew.lock`): two renewals at once, two cron jobs say,
+ * take turns, and the second finds the certificates renewed. It waits up to 15 minutes.
+ */
+export async function renewing<T>(dataDir: string, fn: () => Promise<T>): Promise<T> {
+  await ensurePrivateDir(dataDir);
+  return withFileLock(join(dataDir, 'renew'), fn, { timeoutMs: 15 * 60_000 });
 }

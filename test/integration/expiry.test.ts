@@ -112,7 +112,7 @@ describe('renewal: tls renew and expiry --renew', () => {
   beforeAll(async () => {
     env = baseEnv({ HOME: home, KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity() });
     mkdirSync(certs);
-    for (const args of [['tls', 'issue', 'soon.test', '--days', '20', '--out-dir', certs], ['tls', 'issue', 'later.test', '--days', '200', '--out-dir', certs]]) {
+    for (const args of [['tls', 'issue', 'soon.test', '--days', '20', '--out-dir', certs], ['tls', 'issue', 'later.test', '--days', '200', '--out-dir', certs], ['tls', 'issue', 'twice.test', '--days', '200', '--out-dir', certs]]) {
       const r = await run(args, 0);
       expect(r.code, r.stderr).toBe(0);
     }
@@ -123,7 +123,7 @@ describe('renewal: tls renew and expiry --renew', () => {
     const key = readFileSync(join(certs, 'soon.test-key.pem'), 'utf8');
     const dry = await run(['tls', 'renew', '--all', '--dry-run', '--json'], 10);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout).results.map((r: { name: string; status: string }) => [r.name, r.status])).toEqual([['later.test', 'not-due'], ['soon.test', 'renewed']]);
+    expect(JSON.parse(dry.stdout).results.map((r: { name: string; status: string }) => [r.name, r.status])).toEqual([['later.test', 'not-due'], ['soon.test', 'renewed'], ['twice.test', 'not-due']]);
     expect(readFileSync(join(certs, 'soon.test-key.pem'), 'utf8')).toBe(key);
     const log = join(home, 'hook.log');
     const r = await run(['tls', 'renew', '--all', '--deploy-hook', `echo "$RENEWED_CERTIFICATES" >> ${log}`], 10);
@@ -144,14 +144,26 @@ describe('renewal: tls renew and expiry --renew', () => {
     const before = readFileSync(join(certs, 'later.test.pem'), 'utf8');
     const r = await run(['expiry', '--renew', '--json', '--warn', '30d'], 195);
     const json = JSON.parse(r.stdout);
-    // soon.test ended long ago (CRITICAL) and later.test is within 30 days: both are keysmith's to renew.
+    // soon.test ended long ago (CRITICAL), later.test and twice.test end within 30 days: all keysmith's to renew.
     expect(json.renewals).toEqual([
       { type: 'tls-cert', name: 'soon.test', result: 'renewed', detail: `until ${iso(215)}` },
       { type: 'tls-cert', name: 'later.test', result: 'renewed', detail: `until ${iso(395)}` },
+      { type: 'tls-cert', name: 'twice.test', result: 'renewed', detail: `until ${iso(395)}` },
     ]);
     expect(json.items.find((i: { name: string }) => i.name === 'later.test')).toMatchObject({ ends: iso(395), status: 'OK' });
     expect(readFileSync(join(certs, 'later.test.pem'), 'utf8')).not.toBe(before);
-    expect(json.items.map((i: { name: string; status: string }) => [i.name, i.status])).toEqual([['soon.test', 'WARNING'], ['later.test', 'OK'], ['dev', 'OK']]);
+    expect(json.items.map((i: { name: string; status: string }) => [i.name, i.status])).toEqual([['soon.test', 'WARNING'], ['later.test', 'OK'], ['twice.test', 'OK'], ['dev', 'OK']]);
+  });
+
+  it('two --renew runs at once (two cron jobs) take turns under a lock: the second finds the certificate renewed and renews nothing', async () => {
+    const r1 = runMain(['expiry', '--renew', '--json', '--warn', '10d', '--crit', '1d'], env, { now: at(390) });
+    const r2 = runMain(['expiry', '--renew', '--json', '--warn', '10d', '--crit', '1d'], env, { now: at(390) });
+    const renewals = (await Promise.all([r1, r2])).map((r) => JSON.parse(r.stdout).renewals as Array<{ name: string; result: string }>);
+    // At day 390 later.test and twice.test (renewed to 395) are due; soon.test (215) ended, due too.
+    expect(renewals.flat().map((r) => `${r.name} ${r.result}`).sort()).toEqual(['later.test renewed', 'soon.test renewed', 'twice.test renewed']);
+    expect(renewals.some((list) => list.length === 0)).toBe(true);
+    const both = await run(['expiry', '--renew', '--at', iso(400)], 400);
+    expect(both.code).toBe(3);
   });
 });
 

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { prometheus, radar, RADAR_KINDS, worst, type RadarItem, type RadarKind } from '../../expiry/radar.js';
 import { writeFileAtomic } from '../../fs.js';
 import { checkExpiry, STATUS_CODES } from '../../tls/check.js';
+import { renewIssued, renewing } from '../../tls/renew.js';
 import type { Vault } from '../../vault/types.js';
 import { printable, table } from '../output.js';
 import { action, withErrorCodes } from '../action.js';
@@ -51,6 +52,7 @@ Examples:
       const unknown = kinds?.filter((k) => !RADAR_KINDS.includes(k));
       if (unknown?.length) throw new UsageError(`--kind: ${unknown.join(', ')} is not one of ${RADAR_KINDS.join(', ')}`);
       if (flags.dryRun && !flags.renew) throw new UsageError('--dry-run goes with --renew');
+      if (flags.renew && flags.at !== undefined) throw new UsageError('--renew renews now: leave out --at');
       const at = flags.at === undefined ? undefined : parseTime(flags.at, '--at');
       const now = () => at ?? ctx.now();
       const timeoutMs = parseDuration(flags.timeout, '--timeout');
@@ -61,7 +63,11 @@ Examples:
         ...(watch.length ? { watched: () => checkExpiry(watch, { warn: { ms: warnMs }, crit: { ms: critMs }, concurrency: 16, timeoutMs, now }, ctx.env) } : {}),
       });
       let items = await look();
-      const renewals = flags.renew ? await renew(ctx, vault, items.filter((i) => i.automatic && i.status !== 'OK'), { now, warnMs, dryRun: flags.dryRun }) : undefined;
+      // Under the renewal lock, looking again: a run that waited finds what the other renewed.
+      const renewals = flags.renew ? await renewing(ctx.paths.data, async () => {
+        if (!flags.dryRun) items = await look();
+        return renew(ctx, vault, items.filter((i) => i.automatic && i.status !== 'OK'), { now, warnMs, dryRun: flags.dryRun });
+      }) : undefined;
       if (renewals && !flags.dryRun && renewals.some((r) => r.result === 'renewed')) items = await look();
       const status = worst(items);
       if (flags.prometheus) await writeFileAtomic(flags.prometheus, prometheus(items), { overwrite: true, mode: 0o644 });
@@ -92,7 +98,6 @@ async function renew(ctx: Context, vault: Vault, due: RadarItem[], o: { now: () 
       if (o.dryRun) {
         out.push({ type: item.type, name: item.name, result: 'would renew', detail: item.renew });
       } else if (item.type === 'tls-cert') {
-        const { renewIssued } = await import('../../tls/renew.js');
         const r = await renewIssued(vault, item.name, { now: o.now(), beforeMs: o.warnMs, env: ctx.env });
         out.push({ type: item.type, name: item.name, result: r.status === 'renewed' ? 'renewed' : 'failed', ...(r.reason ? { detail: r.reason } : { detail: `until ${r.notAfter}` }) });
       } else if (item.type === 'ssh-key') {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { childEnvironment } from '../../../child-env.js';
 import { parseDuration } from '../../../duration.js';
 import { FailedError, UsageError } from '../../../errors.js';
-import { renewIssued, type RenewResult } from '../../../tls/renew.js';
+import { renewIssued, renewing, type RenewResult } from '../../../tls/renew.js';
 import { printable, table } from '../../output.js';
 import { action } from '../../action.js';
 import type { ContextFor } from '../../context.js';
@@ -39,7 +39,9 @@ Examples:
       const { vault } = await ctx.openVault();
       const stems = flags.all ? (await vault.list('tls/cert/')).filter((i) => i.kind === 'tls-cert').map((i) => i.name.slice('tls/cert/'.length)) : names.map((n) => n.replace(/\+/g, '_'));
       const results: RenewResult[] = [];
-      for (const stem of stems) results.push(await renewIssued(vault, stem, { now: ctx.now(), beforeMs, force: flags.force, dryRun: flags.dryRun, env: ctx.env }));
+      await renewing(ctx.paths.data, async () => {
+        for (const stem of stems) results.push(await renewIssued(vault, stem, { now: ctx.now(), beforeMs, force: flags.force, dryRun: flags.dryRun, env: ctx.env }));
+      });
       const renewed = results.filter((r) => r.status === 'renewed');
       let hook: string | undefined;
       if (flags.deployHook && renewed.length > 0 && !flags.dryRun) hook = await runHook(flags.deployHook, renewed.map((r) => r.name), ctx.env);
