@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,9 @@ function fixtureHome(dir: string): string {
     }
   };
   walk(home);
+  // A package's test key: git keeps no node_modules folder, so the copy gets one here.
+  mkdirSync(join(home, 'node_modules', 'pkg', 'test'), { recursive: true });
+  copyFileSync(join(home, 'work', 'server.key'), join(home, 'node_modules', 'pkg', 'test', 'key.pem'));
   chmodSync(join(home, 'work', 'server.key'), 0o644);
   chmodSync(join(home, '.ssh', 'legacy_rsa'), 0o644);
   return home;
