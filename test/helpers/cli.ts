@@ -40,8 +40,16 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 
 /** Spawns the built bin, as a user or a script would. */
 export function runBin(args: string[], options: { env: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number }): Promise<Run> {
+  return runProgram(process.execPath, [BIN, ...args], options);
+}
+
+/**
+ * Runs a program to its end, asynchronously (a server in the test process must go on answering
+ * it), with stdin from `input`; killed after `timeoutMs`.
+ */
+export function runProgram(command: string, args: string[], options: { env: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number; cwd?: string }): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));

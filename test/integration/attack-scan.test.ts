@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
-import { BIN, baseEnv, runBin, runMain, tempHome, type Run } from '../helpers/cli.js';
+import { BIN, baseEnv, runBin, runMain, runProgram, tempHome, type Run } from '../helpers/cli.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
@@ -91,19 +91,7 @@ function put(home: string, rel: string, text: string | Buffer, mode = 0o600): st
 }
 
 /** A program, async: some tests serve HTTP from this process, so nothing may block while it runs. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: err.message }));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
-}
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string) => runProgram(command, args, { env, input, ...(cwd ? { cwd } : {}) });
 
 const scan = (u: User, args: string[] = [], timeoutMs = 60_000) => runBin(['scan', ...args], { env: u.env, timeoutMs });
 const findings = (r: Run) => JSON.parse(r.stdout) as Array<{ kind: string; file: string; line: number; target: string; length?: number; sha256?: string; advice: string; fixable: boolean }>;

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BIN, baseEnv, runBin, tempHome } from '../helpers/cli.js';
+import { BIN, baseEnv, runBin, runProgram, tempHome } from '../helpers/cli.js';
 import { awsWithExport, describeWith } from '../helpers/system.js';
 import { generateIdentity } from '../../src/vault/age.js';
 
@@ -28,14 +27,7 @@ describeWith(['aws'], 'AWS CLI credential_process: keysmith secret get --aws-cre
   });
   afterAll(() => cleanup());
 
-  const exportCredentials = (profile: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(aws, ['configure', 'export-credentials', '--profile', profile, '--format', 'process'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const exportCredentials = (profile: string) => runProgram(aws, ['configure', 'export-credentials', '--profile', profile, '--format', 'process'], { env });
   const set = async (name: string, secret: string, fields: string[]) => {
     const r = await runBin(['secret', 'set', name, '-', '--kind', 'aws-credential', ...fields.flatMap((f) => ['--field', f])], { env, input: secret });
     expect(r.code, r.stderr).toBe(0);

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BIN, runBin, tempHome } from '../helpers/cli.js';
+import { BIN, runBin, runProgram, tempHome } from '../helpers/cli.js';
 import { actAsUser, clientEnv, loginWith, startProvider, type TestProvider } from '../helpers/oidc.js';
 import { describeWith } from '../helpers/system.js';
 import { serverCredentials, testCa } from '../helpers/tls-servers.js';
@@ -67,14 +67,7 @@ describeWith(['kubectl', 'script'], 'kubectl exec plugin: keysmith oauth token -
     ].join('\n'));
     return file;
   };
-  const kubectl = (file: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('kubectl', ['--kubeconfig', file, 'get', '--raw', '/version'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const kubectl = (file: string) => runProgram('kubectl', ['--kubeconfig', file, 'get', '--raw', '/version'], { env });
   const refreshes = () => provider.grants.refresh_token ?? 0;
 
   it('v1 and v1beta1: kubectl gets the access token; keysmith keeps it while it is valid and refreshes it after; the provider is asked once per refresh', async () => {

@@ -7,7 +7,7 @@ import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
-import { BIN, baseEnv, runBin, tempHome, type Run } from '../helpers/cli.js';
+import { BIN, baseEnv, runBin, runProgram, tempHome, type Run } from '../helpers/cli.js';
 import { startGitHttp, type GitHttpServer } from '../helpers/git-http.js';
 import { listening, ociLayout } from '../helpers/registry.js';
 import { freePort } from '../helpers/sshd.js';
@@ -28,19 +28,7 @@ const REGISTRY = '/usr/bin/docker-registry';
 
 
 /** A program, async: the servers run in this process, so nothing here may block while it runs. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', (err) => resolve({ code: 127, stdout, stderr: err.message }));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
-}
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string } = {}) => runProgram(command, args, { env, ...options });
 
 /** Every regular file under `dir` (links not followed), by its path relative to `dir`: its bytes and mode. */
 function snapshot(dir: string): Map<string, { bytes: Buffer; mode: number }> {
