@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { certificateInfo, readCertificateLines, type CertificateInfo } from '../ssh/certificates.js';
 import { STATUS_CODES, type CheckResult, type CheckStatus } from '../tls/check.js';
 import { findSecret } from '../vault/secrets.js';
 import type { Vault } from '../vault/types.js';
@@ -13,7 +15,7 @@ export const RADAR_KINDS: RadarKind[] = ['tls', 'ssh', 'oauth', 'secret'];
 
 export interface RadarItem {
   kind: RadarKind;
-  /** What it is: `tls-cert`, `tls-ca`, `tls-watch`, `ssh-key`, `oauth-refresh-token`, `secret`. */
+  /** What it is: `tls-cert`, `tls-ca`, `tls-watch`, `ssh-key`, `ssh-cert`, `oauth-refresh-token`, `oauth-client-secret`, or a secret's kind. */
   type: string;
   name: string;
   /** Where it lives: the vault record, the file or the endpoint. */
@@ -67,14 +69,34 @@ function jwtExpiry(token: string): Date | undefined {
   }
 }
 
+/** The certificate beside an SSH key (`KEY-cert.pub`, where ssh looks for it), if there is one that reads. */
+function sshCertificate(keyPath: string, now: Date): CertificateInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${keyPath}-cert.pub`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const first = readCertificateLines(text)[0];
+  return first && 'key' in first ? certificateInfo(first.key, now) : undefined;
+}
+
 export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]> {
   const kinds = new Set(o.kinds ?? RADAR_KINDS);
   const items: RadarItem[] = [];
+  const infos = await vault.list();
+  // SSH CAs by fingerprint, to name the one that signed a certificate.
+  const sshCas = new Map(infos.filter((i) => i.kind === 'ssh-ca').map((i) => [i.name, i.name.slice('ssh-ca/'.length)]));
+  const caNames = new Map<string, string>();
+  for (const [record, name] of sshCas) {
+    const fingerprint = (await findSecret(vault, record))?.meta?.fingerprint;
+    if (typeof fingerprint === 'string') caNames.set(fingerprint, name);
+  }
   const add = (item: Omit<RadarItem, 'daysLeft' | 'status' | 'message' | 'ends'>, ends: Date, message?: string) => {
     const verdict = judge(ends, o);
     items.push({ ...item, ends: ends.toISOString(), ...verdict, ...(message ? { message: `${verdict.message}; ${message}` } : {}) });
   };
-  for (const info of await vault.list()) {
+  for (const info of infos) {
     const record = await findSecret(vault, info.name);
     if (!record) continue;
     const meta = record.meta as Record<string, unknown> | undefined;
@@ -94,6 +116,15 @@ export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]>
       const ends = plannedEnd(meta, String(meta?.rotated ?? meta?.created ?? record.created));
       const name = info.name.slice('ssh/'.length);
       if (ends) add({ kind: 'ssh', type: 'ssh-key', name, where: String(meta?.path ?? info.name), renew: `keysmith ssh rotate ${name}`, automatic: Array.isArray(meta?.hosts) && meta.hosts.length > 0 }, ends, 'rotation due');
+      const cert = typeof meta?.path === 'string' ? sshCertificate(meta.path, o.now) : undefined;
+      if (cert?.validBefore && /^\d{4}-/.test(cert.validBefore)) {
+        const ca = caNames.get(cert.signingCa.fingerprint);
+        const principals = cert.principals.length ? `--principals ${cert.principals.join(',')}` : '--any-principal';
+        add({
+          kind: 'ssh', type: 'ssh-cert', name, where: `${String(meta!.path)}-cert.pub`,
+          renew: `keysmith ssh ca sign ${ca ?? 'CA'} ${String(meta!.path)}.pub ${principals}${cert.type === 'host' ? ' --host' : ''} --valid …`, automatic: false,
+        }, new Date(cert.validBefore), ca ? `signed by ${ca}` : `signed by ${cert.signingCa.fingerprint}`);
+      }
     } else if (record.kind === 'oauth-tokens' && kinds.has('oauth')) {
       const name = info.name.slice('oauth/'.length);
       const ends = record.fields.refresh_token ? jwtExpiry(record.fields.refresh_token) : undefined;

@@ -18,6 +18,8 @@ export interface StoredTokens {
   scope?: string;
   subject?: string;
   obtainedAt?: string;
+  /** When the client secret stops working (`oauth add --client-secret-expires`), for `keysmith expiry`. */
+  clientSecretExpires?: string;
 }
 
 export const tokenRecordName = (name: string) => `oauth/${name}`;
@@ -31,7 +33,7 @@ export async function readTokens(vault: Vault, name: string): Promise<StoredToke
   if (r.fields.refresh_token) t.refreshToken = r.fields.refresh_token;
   if (r.fields.id_token) t.idToken = r.fields.id_token;
   if (r.fields.client_secret) t.clientSecret = r.fields.client_secret;
-  for (const k of ['expiresAt', 'scope', 'subject', 'obtainedAt'] as const) if (meta[k]) t[k] = meta[k];
+  for (const k of ['expiresAt', 'scope', 'subject', 'obtainedAt', 'clientSecretExpires'] as const) if (meta[k]) t[k] = meta[k];
   return t;
 }
 
@@ -42,7 +44,7 @@ export async function writeTokens(vault: Vault, name: string, t: StoredTokens, n
   if (t.idToken) fields.id_token = t.idToken;
   if (t.clientSecret) fields.client_secret = t.clientSecret;
   const meta: Record<string, string> = {};
-  for (const k of ['expiresAt', 'scope', 'subject', 'obtainedAt'] as const) if (t[k]) meta[k] = t[k]!;
+  for (const k of ['expiresAt', 'scope', 'subject', 'obtainedAt', 'clientSecretExpires'] as const) if (t[k]) meta[k] = t[k]!;
   const at = now.toISOString();
   const record: SecretRecord = { kind: 'oauth-tokens', value: t.accessToken ?? '', fields, created: previous?.created ?? at, updated: at, meta };
   await vault.set(tokenRecordName(name), record);
@@ -143,7 +145,7 @@ export async function logout(vault: Vault, name: string, provider: ProviderConfi
       }
     }
   }
-  await writeTokens(vault, name, { ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}) }, now);
+  await writeTokens(vault, name, { ...(t.clientSecret ? { clientSecret: t.clientSecret } : {}), ...(t.clientSecretExpires ? { clientSecretExpires: t.clientSecretExpires } : {}) }, now);
   return { revoked, notRevoked };
 }
 

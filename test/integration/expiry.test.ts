@@ -38,6 +38,8 @@ describe('keysmith expiry: the radar over a vault of known dates', () => {
       await run(['secret', 'set', 'db/password', '-', '--rotate-every', '60d'], 10, 'p1'),
       await run(['secret', 'set', 'plain/secret', '-'], 0, 'p2'),
       await run(['secret', 'set', 'oauth/corp', '-', '--kind', 'oauth-tokens', '--field', `refresh_token=${jwt(Date.parse(iso(50)) / 1000)}`], 0, 'access'),
+      await run(['ssh', 'ca', 'create', 'users'], 0),
+      await run(['ssh', 'ca', 'sign', 'users', join(home, '.ssh', 'plain.pub'), '--principals', 'alice,deploy', '--valid', '+45d'], 0),
     ];
     for (const r of made) expect(r.code, r.stderr).toBe(0);
   });
@@ -52,6 +54,7 @@ describe('keysmith expiry: the radar over a vault of known dates', () => {
     expect(json.items.map((i: { type: string; name: string; ends: string; daysLeft: number; status: string }) => [i.type, i.name, i.ends, i.daysLeft, i.status])).toEqual([
       ['secret', 'api/key', iso(35), 5, 'CRITICAL'],
       ['tls-cert', 'api.test', iso(40), 10, 'WARNING'],
+      ['ssh-cert', 'plain', iso(45), 15, 'WARNING'],
       ['oauth-refresh-token', 'corp', iso(50), 20, 'WARNING'],
       ['secret', 'db/password', iso(70), 40, 'OK'],
       ['tls-cert', 'web.test', iso(90), 60, 'OK'],
@@ -63,12 +66,16 @@ describe('keysmith expiry: the radar over a vault of known dates', () => {
       kind: 'tls', type: 'tls-cert', name: 'api.test', where: join(certs, 'api.test.pem'), ends: iso(40), daysLeft: 10, status: 'WARNING',
       message: '10 day(s) left', renew: 'keysmith tls renew api.test', automatic: true,
     });
-    expect(json.items[5]).toMatchObject({ kind: 'ssh', renew: 'keysmith ssh rotate deploy', automatic: false, message: '150 day(s) left; rotation due' });
+    expect(json.items[6]).toMatchObject({ kind: 'ssh', renew: 'keysmith ssh rotate deploy', automatic: false, message: '150 day(s) left; rotation due' });
+    expect(json.items[2]).toEqual({
+      kind: 'ssh', type: 'ssh-cert', name: 'plain', where: join(home, '.ssh', 'plain-cert.pub'), ends: iso(45), daysLeft: 15, status: 'WARNING',
+      message: '15 day(s) left; signed by users', renew: `keysmith ssh ca sign users ${join(home, '.ssh', 'plain.pub')} --principals alice,deploy --valid …`, automatic: false,
+    });
     // WARNING when the worst is within --warn; OK when nothing is near.
     expect((await run(['expiry', '--at', iso(30), '--crit', '1d'], 0)).code).toBe(1);
     const early = await run(['expiry', '--at', iso(1), '--warn', '7d', '--crit', '1d'], 0);
     expect(early.code, early.stdout).toBe(0);
-    expect(early.stderr).toBe('OK: 7 on the radar, 0 need attention\n');
+    expect(early.stderr).toBe('OK: 8 on the radar, 0 need attention\n');
   });
 
   it('the table: status, kind, name, date, what is left, and what to run', async () => {

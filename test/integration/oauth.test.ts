@@ -226,8 +226,11 @@ function oauthSuite(kind: 'oidc-provider' | 'glewlwyd', start: (home: string) =>
     const { readFileSync } = await import('node:fs');
     for (const [i, c] of peer.confidential.entries()) {
       const name = `ci${i}`;
-      const add = await runBin(['oauth', 'add', name, '--issuer', peer.issuer, '--client-id', c.clientId, '--client-secret-stdin', '--grant', 'client-credentials', ...c.addFlags], { env, input: c.secret });
+      const add = await runBin(['oauth', 'add', name, '--issuer', peer.issuer, '--client-id', c.clientId, '--client-secret-stdin', '--client-secret-expires', '2099-01-01', '--grant', 'client-credentials', ...c.addFlags], { env, input: c.secret });
       expect(add.code, add.stderr).toBe(0);
+      // The secret's end is on the expiry radar, and stays there after the tokens are revoked (below).
+      const onRadar = async () => JSON.parse((await runBin(['expiry', '--kind', 'oauth', '--json'], { env })).stdout).items.find((x: { type: string; name: string }) => x.type === 'oauth-client-secret' && x.name === name);
+      expect(await onRadar()).toMatchObject({ ends: '2099-01-01T00:00:00.000Z', status: 'OK', automatic: false });
       expect(readFileSync(join(home, 'ks', 'config.json'), 'utf8')).not.toContain(c.secret);
       const got = await runBin(['oauth', 'token', name], { env });
       expect(got.code, `${c.clientId} ${c.method}: ${got.stderr}`).toBe(0);
@@ -236,6 +239,7 @@ function oauthSuite(kind: 'oidc-provider' | 'glewlwyd', start: (home: string) =>
       // Revocation authenticates as its metadata says (glewlwyd: client_secret_basic only).
       const out = await runBin(['oauth', 'logout', name, '--json'], { env });
       expect(out.code, out.stderr).toBe(0);
+      expect(await onRadar()).toMatchObject({ ends: '2099-01-01T00:00:00.000Z' });
       if (c.method === 'basic' || kind === 'oidc-provider') {
         expect(JSON.parse(out.stdout), `${c.clientId} ${c.method}`).toEqual({ revoked: ['access_token'], notRevoked: [] });
         expect((await peer.introspect(got.stdout)).active).toBe(false);

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { parseTime } from '../../../duration.js';
 import { UsageError } from '../../../errors.js';
 import { discover } from '../../../oauth/client.js';
 import type { ClientAuthMethod } from '../../../oauth/client.js';
@@ -11,6 +12,7 @@ interface AddFlags {
   clientId: string;
   scope?: string;
   clientSecretStdin: boolean;
+  clientSecretExpires?: string;
   audience?: string;
   grant?: Grant;
   preset?: string;
@@ -28,6 +30,7 @@ export default function addCommand(command: Command, contextFor: ContextFor): Co
     .requiredOption('--client-id <id>', 'client ID')
     .option('--scope <scopes>', 'scopes (default: openid profile offline_access, or the preset\'s)')
     .option('--client-secret-stdin', 'read the client secret from stdin (confidential clients, client credentials)', false)
+    .option('--client-secret-expires <date>', 'when the client secret stops working (ISO 8601), for keysmith expiry')
     .option('--audience <api>', 'audience / resource to request')
     .addOption(new Option('--grant <grant>', 'how tokens are obtained').choices(['auth-code', 'device', 'client-credentials']))
     .addOption(new Option('--auth-method <method>', 'how the client authenticates (default: from the provider\'s metadata, basic first)').choices(['basic', 'post', 'none']))
@@ -53,6 +56,8 @@ Examples:
       const grant: Grant = flags.grant ?? (flags.clientSecretStdin && !server.authorization_endpoint ? 'client-credentials' : 'auth-code');
       const secret = flags.clientSecretStdin ? await ctx.secretInput(true, 'Client secret', { instead: '--client-secret-stdin' }) : undefined;
       if (flags.clientSecretStdin && !secret) throw new UsageError('--client-secret-stdin: stdin was empty');
+      const secretExpires = flags.clientSecretExpires === undefined ? undefined : parseTime(flags.clientSecretExpires, '--client-secret-expires').toISOString();
+      if (secretExpires && !secret) throw new UsageError('--client-secret-expires goes with --client-secret-stdin');
       if (grant === 'client-credentials' && !secret) throw new UsageError('client credentials need --client-secret-stdin');
       const authMethod = flags.authMethod ? AUTH_METHODS[flags.authMethod]! : undefined;
       if (authMethod && authMethod !== 'none' && !secret) throw new UsageError(`--auth-method ${flags.authMethod} needs a client secret: --client-secret-stdin`);
@@ -62,7 +67,10 @@ Examples:
         ...(authMethod ? { authMethod } : {}), ...(redirectPort ? { redirectPort } : {}), server,
       };
       const { vault } = await ctx.openVault();
-      if (secret) await writeTokens(vault, name, { ...(await readTokens(vault, name)), clientSecret: secret }, ctx.now());
+      if (secret) {
+        const { clientSecretExpires: _old, ...tokens } = await readTokens(vault, name);
+        await writeTokens(vault, name, { ...tokens, clientSecret: secret, ...(secretExpires ? { clientSecretExpires: secretExpires } : {}) }, ctx.now());
+      }
       await saveProvider(ctx.paths, name, provider);
       // The redirect URI the provider must accept: a user registering the client needs it now.
       const redirectUri = grant === 'auth-code' ? redirectUriFor(redirectPort ?? 'PORT') : undefined;
