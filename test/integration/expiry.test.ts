@@ -1,15 +1,17 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
 import { baseEnv, clockAt, DAY_MS, runMain, tempHome } from '../helpers/cli.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { describeWith } from '../helpers/system.js';
 
 /**
  * `keysmith expiry`: a vault with one item of each kind made at known times (main's clock seam),
  * judged `--at` fixed times: the order, statuses, exit codes and JSON exactly; the Prometheus file
- * read by the real promtool; `--renew` and `tls renew` on local-CA certificates.
+ * read by the real promtool; `--renew` and `tls renew` on local-CA certificates (and, under a lock,
+ * two at once); `--renew` rotating an SSH key on a real sshd.
  */
 const T0 = '2026-01-01T00:00:00.000Z';
 const at = (days: number) => clockAt(T0, days * DAY_MS);
@@ -203,4 +205,44 @@ describeWith(['promtool'], 'keysmith expiry --prometheus, read by promtool', () 
     });
     expect(check, check.out).toEqual({ code: 0, out: '' });
   });
+});
+
+describeWith(['ssh-keygen', 'sshd', 'ssh'], 'expiry --renew rotates an SSH key due by its --rotate-every on a real sshd', () => {
+  const { home, cleanup } = tempHome();
+  let env: NodeJS.ProcessEnv;
+  let sshd: TestSshd;
+  afterAll(async () => {
+    await sshd?.stop();
+    cleanup();
+  });
+
+  it('the old key is replaced in authorized_keys (a login with the new one works), a key not yet due is left alone', async () => {
+    env = baseEnv({ HOME: home, KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity(), SSH_AUTH_SOCK: undefined });
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    sshd = await startSshd();
+    const boot = join(home, 'boot');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'boot', '-f', boot]);
+    writeFileSync(sshd.authorizedKeys, readFileSync(`${boot}.pub`, 'utf8'));
+    const target = `root@127.0.0.1:${sshd.port}`;
+    for (const [name, every] of [['old', '30d'], ['young', '365d']]) {
+      expect((await runMain(['ssh', 'keygen', name!, '--no-passphrase', '-C', `${name}@test`, '--rotate-every', every!], env, { now: at(0) })).code).toBe(0);
+      const deployed = await runMain(['ssh', 'deploy', name!, target, '-i', boot, '--accept-new', '--authorized-keys', sshd.authorizedKeys], env, { now: at(0) });
+      expect(deployed.code, deployed.stderr).toBe(0);
+    }
+    const oldKey = readFileSync(join(home, '.ssh', 'old.pub'), 'utf8').trim();
+    const young = readFileSync(join(home, '.ssh', 'young.pub'), 'utf8').trim();
+    const r = await runMain(['expiry', '--renew', '--json', '--kind', 'ssh'], env, { now: at(40) });
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.renewals).toEqual([{ type: 'ssh-key', name: 'old', result: 'renewed', detail: expect.stringMatching(/^SHA256:\S+ → SHA256:\S+ on 1 host\(s\)$/) }]);
+    expect(json.items.map((i: { name: string; ends: string }) => [i.name, i.ends])).toEqual([['old', iso(70)], ['young', iso(365)]]);
+    const keys = readFileSync(sshd.authorizedKeys, 'utf8');
+    const rotated = readFileSync(join(home, '.ssh', 'old.pub'), 'utf8').trim();
+    expect(rotated).not.toBe(oldKey);
+    expect(keys).toContain(rotated.split(' ').slice(0, 2).join(' '));
+    expect(keys).not.toContain(oldKey.split(' ').slice(0, 2).join(' '));
+    expect(keys).toContain(young.split(' ').slice(0, 2).join(' '));
+    const login = spawnSync('ssh', ['-i', join(home, '.ssh', 'old'), '-p', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', 'root@127.0.0.1', 'true'], { env, stdio: 'ignore' });
+    expect(login.status).toBe(0);
+  }, 60_000);
 });
