@@ -14,9 +14,19 @@ export function parseDuration(text: string, flag: string): number {
 
 const MAX_MS = 100 * 365.25 * 86_400_000;
 
-/** An ISO 8601 date or time (`2027-03-01`, `2027-03-01T12:00:00Z`); a date alone is midnight UTC. */
+/**
+ * An ISO 8601 date or time (`2027-03-01`, `2027-03-01T12:00`, `2027-03-01T12:00:00+02:00`). Without
+ * a zone it is UTC, a date alone included, so the same text means the same instant on every
+ * machine. A day that does not exist (`2027-02-30`) is refused, not rolled over.
+ */
 export function parseTime(text: string, flag: string): Date {
-  const at = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim()) ? new Date(text.trim()) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`${flag}: expected an ISO 8601 time such as 2027-01-01T00:00:00Z`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text.trim());
+  const bad = () => new UsageError(`${flag}: expected an ISO 8601 time such as 2027-01-01 or 2027-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
+  if (!m) throw bad();
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (day.getUTCFullYear() !== Number(y) || day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d) || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) throw bad();
+  const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`);
+  if (Number.isNaN(at.getTime())) throw bad();
   return at;
 }

@@ -1,9 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { certificateInfo, readCertificateLines, type CertificateInfo } from '../ssh/certificates.js';
-import { STATUS_CODES, type CheckResult, type CheckStatus } from '../tls/check.js';
+import { checkExpiry, overallStatus, STATUS_CODES, type CheckOptions, type CheckResult, type CheckStatus } from '../tls/check.js';
 import { findSecret } from '../vault/secrets.js';
-import type { Vault } from '../vault/types.js';
+import type { SecretInfo, Vault } from '../vault/types.js';
 
 /**
  * The expiry radar: every credential keysmith holds or watches that ends on a date, soonest
@@ -37,7 +38,7 @@ export interface RadarOptions {
   critMs: number;
   now: Date;
   kinds?: RadarKind[];
-  /** The watched files and endpoints, checked as `tls check` checks them (not called when there are none). */
+  /** The watched files and endpoints, checked as `tls check` checks them (not called when there are none); a target that cannot be checked is an UNKNOWN result. */
   watched?: () => Promise<CheckResult[]>;
 }
 
@@ -53,7 +54,8 @@ export function plannedEnd(meta: Record<string, unknown> | undefined, since: str
 function judge(ends: Date, o: RadarOptions): { status: CheckStatus; daysLeft: number; message: string } {
   const left = ends.getTime() - o.now.getTime();
   const daysLeft = Math.floor(left / DAY);
-  if (left <= 0) return { status: 'CRITICAL', daysLeft, message: `ended ${-daysLeft === 0 ? 'today' : `${Math.ceil(-left / DAY)} day(s) ago`}` };
+  const ago = Math.floor(-left / DAY);
+  if (left <= 0) return { status: 'CRITICAL', daysLeft, message: ago === 0 ? 'ended today' : `ended ${ago} day(s) ago` };
   return { status: left < o.critMs ? 'CRITICAL' : left < o.warnMs ? 'WARNING' : 'OK', daysLeft, message: `${daysLeft} day(s) left` };
 }
 
@@ -63,7 +65,8 @@ function jwtExpiry(token: string): Date | undefined {
   if (parts.length !== 3) return undefined;
   try {
     const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined;
+    // Dates JavaScript can hold; anything else is no end a person could mean.
+    return typeof exp === 'number' && Number.isFinite(exp) && Math.abs(exp) < 8.64e12 ? new Date(exp * 1000) : undefined;
   } catch {
     return undefined;
   }
@@ -72,10 +75,17 @@ function jwtExpiry(token: string): Date | undefined {
 /** The certificate beside an SSH key (`KEY-cert.pub`, where ssh looks for it), if there is one that reads. */
 function sshCertificate(keyPath: string, now: Date): CertificateInfo | undefined {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(`${keyPath}-cert.pub`, 'utf8');
+    // A regular file only (a FIFO there would block the whole report), and a certificate's size.
+    fd = openSync(`${keyPath}-cert.pub`, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(64 * 1024);
+    text = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const first = readCertificateLines(text)[0];
   return first && 'key' in first ? certificateInfo(first.key, now) : undefined;
@@ -96,14 +106,15 @@ export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]>
     const verdict = judge(ends, o);
     items.push({ ...item, ends: ends.toISOString(), ...verdict, ...(message ? { message: `${verdict.message}; ${message}` } : {}) });
   };
-  for (const info of infos) {
+  const look = async (info: SecretInfo): Promise<void> => {
     const record = await findSecret(vault, info.name);
-    if (!record) continue;
+    if (!record) return;
     const meta = record.meta as Record<string, unknown> | undefined;
     if (record.kind === 'tls-cert' && kinds.has('tls') && typeof meta?.certificate === 'string') {
-      const stem = info.name.slice('tls/cert/'.length);
-      const names = Array.isArray(meta.names) ? (meta.names as Array<{ value: string }>).map((n) => n.value) : [];
       const files = meta.files as { certificate?: string } | undefined;
+      // Named as its files are (example.test+1; the record writes + as _).
+      const stem = files?.certificate ? basename(files.certificate).replace(/\.pem$/, '') : info.name.slice('tls/cert/'.length);
+      const names = Array.isArray(meta.names) ? (meta.names as Array<{ value: string }>).map((n) => n.value) : [];
       add({
         kind: 'tls', type: 'tls-cert', name: stem, where: files?.certificate ?? info.name,
         renew: files?.certificate ? `keysmith tls renew ${stem}` : `keysmith tls issue ${names.join(' ')} --ca ${String(meta.ca)} --force`,
@@ -135,9 +146,21 @@ export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]>
       const ends = plannedEnd(meta, record.updated);
       if (ends) add({ kind: 'secret', type: record.kind, name: info.name, where: info.name, renew: `keysmith secret set ${info.name}${meta?.rotateEvery ? '' : ' --expires DATE'}`, automatic: false }, ends, meta?.rotateEvery ? 'rotation due' : undefined);
     }
+  };
+  for (const info of infos) {
+    try {
+      await look(info);
+    } catch (err) {
+      // One record that cannot be read (a certificate that does not parse, a date out of range) is one UNKNOWN row.
+      items.push({ kind: 'secret', type: info.kind, name: info.name, where: info.name, ends: null, daysLeft: null, status: 'UNKNOWN', message: `cannot read its end: ${(err as Error).message.split('\n')[0]!.slice(0, 120)}`, renew: `keysmith secret get ${info.name} --json`, automatic: false });
+    }
   }
   if (kinds.has('tls') && o.watched) {
+    const seen = new Set<string>();
     for (const r of await o.watched()) {
+      // A file two patterns name is one row (and one Prometheus series).
+      if (seen.has(r.target)) continue;
+      seen.add(r.target);
       items.push({
         kind: 'tls', type: 'tls-watch', name: r.target, where: r.target, ends: r.notAfter, daysLeft: r.daysLeft, status: r.status, message: r.message,
         renew: `renew it where it is issued, then keysmith tls check ${r.target}`, automatic: false,
@@ -148,9 +171,29 @@ export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]>
   return items.sort((a, b) => (a.ends === b.ends ? 0 : a.ends === null ? 1 : b.ends === null ? -1 : a.ends < b.ends ? -1 : 1) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The worst status, for the exit code (monitoring-plugin codes, as `tls check`). */
+/**
+ * The watched targets through `tls check`'s validator. A target that cannot be checked at all (a
+ * glob that matches nothing today) is one UNKNOWN row, not the end of the report.
+ */
+export async function checkWatched(targets: string[], o: CheckOptions, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
+  try {
+    return await checkExpiry(targets, o, env);
+  } catch {
+    const out: CheckResult[] = [];
+    for (const target of targets) {
+      try {
+        out.push(...(await checkExpiry([target], o, env)));
+      } catch (err) {
+        out.push({ target, kind: 'file', status: 'UNKNOWN', daysLeft: null, notAfter: null, subject: null, message: (err as Error).message.split('\n')[0]!, trusted: null, trustError: null, hostnameMatch: null, ocsp: null });
+      }
+    }
+    return out;
+  }
+}
+
+/** The worst status, for the exit code, ranked as `tls check` ranks them: CRITICAL, UNKNOWN, WARNING, OK. */
 export function worst(items: RadarItem[]): CheckStatus {
-  return items.reduce<CheckStatus>((w, i) => (STATUS_CODES[i.status] > STATUS_CODES[w] ? i.status : w), 'OK');
+  return overallStatus(items);
 }
 
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

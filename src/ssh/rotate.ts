@@ -55,7 +55,7 @@ export interface RotateResult {
   hosts: HostReport[];
 }
 
-const journalPath = (dataDir: string, name: string) => join(dataDir, 'ssh-rotations', `${name}.json`);
+export const journalPath = (dataDir: string, name: string) => join(dataDir, 'ssh-rotations', `${name}.json`);
 
 /**
  * What a key rotates to: the same type and size (an RSA key below 3072 bits grows to 3072, the
@@ -86,7 +86,11 @@ export async function rotateKey(vault: Vault, name: string, o: RotateOptions): P
   const passphrase = () => (asked ??= (async () => {
     if (key.passphrase !== undefined || key.privateKey !== undefined) return key.passphrase;
     const { encrypted } = await readPrivateKey(await readFile(key.path, 'utf8'), key.path);
-    return encrypted ? o.passphrase?.() : undefined;
+    if (!encrypted) return undefined;
+    // An encrypted key's successor is encrypted too: without its passphrase there is no rotation (never a plain key).
+    const given = await o.passphrase?.();
+    if (!given) throw new UsageError(`${name} has a passphrase the vault does not keep: rotate it with the passphrase at hand`, { hint: 'keysmith ssh rotate NAME --passphrase-stdin, or keep it: ssh keygen --store-passphrase' }, 'ERR_SSH_PASSPHRASE_NEEDED');
+    return given;
   })());
   const existing = await readIfExists(jpath);
   if (existing && !o.resume) {

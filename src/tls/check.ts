@@ -243,7 +243,7 @@ export async function revocation(certs: CertType[], verdict: Pick<ServerVerdict,
 }
 
 /** The monitoring-plugin exit code: CRITICAL 2 over UNKNOWN 3 over WARNING 1 over OK 0. */
-export function overallStatus(results: CheckResult[]): CheckStatus {
+export function overallStatus(results: ReadonlyArray<{ status: CheckStatus }>): CheckStatus {
   for (const s of ['CRITICAL', 'UNKNOWN', 'WARNING'] as const) if (results.some((r) => r.status === s)) return s;
   return 'OK';
 }

@@ -1,6 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { ensurePrivateDir, withFileLock, writeFileAtomic } from '../fs.js';
+import { spawn } from 'node:child_process';
+import { lstat } from 'node:fs/promises';
+import { childEnvironment } from '../child-env.js';
+import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from '../fs.js';
 import { findSecret } from '../vault/secrets.js';
 import type { Vault } from '../vault/types.js';
 import { loadCa } from './ca.js';
@@ -8,6 +11,8 @@ import { certRecordName, issueCertificate, recordIssued, type IssuedCertificate,
 
 export interface RenewResult {
   name: string;
+  /** The certificate file, when keysmith knows it. */
+  file?: string;
   status: 'renewed' | 'not-due' | 'cannot';
   /** The end of the certificate now in place. */
   notAfter: string;
@@ -45,11 +50,40 @@ export async function renewIssued(vault: Vault, stem: string, o: { now: Date; be
     issued = await issueCertificate(ca, names, { key, days: meta.days, client: !!meta.client, now: o.now });
     issuer = { name: ca.name, chain: [ca.certificatePem] };
   }
-  await writeFileAtomic(meta.files.key, issued.keyPem!, { overwrite: true, throughSymlink: true });
-  await writeFileAtomic(meta.files.certificate, meta.acme ? [issued.certificatePem, ...issuer.chain].join('') : issued.certificatePem, { overwrite: true, throughSymlink: true, mode: 0o644 });
+  await writePair(meta.files, issued.keyPem!, meta.acme ? [issued.certificatePem, ...issuer.chain].join('') : issued.certificatePem);
   const { files, days, client, acme } = meta;
   await recordIssued(vault, stem, issuer, issued, o.now, { files, key, ...(acme ? { acme } : { days, client: !!client }) });
-  return { name: stem, status: 'renewed', notAfter: issued.notAfter.toISOString() };
+  return { name: stem, file: files.certificate, status: 'renewed', notAfter: issued.notAfter.toISOString() };
+}
+
+/**
+ * Writes a key and its certificate over the old pair, so that they never end up mismatched: the
+ * key first, then the certificate; if the certificate cannot be written, the old key goes back.
+ * A file that is a link is written through only when the link is the user's own (a dotfiles or
+ * /etc/nginx layout); another's link is replaced, never followed.
+ */
+async function writePair(files: { certificate: string; key: string }, keyPem: string, certificatePem: string): Promise<void> {
+  const own = async (path: string) => {
+    const st = await lstat(path).catch(() => undefined);
+    return !!st?.isSymbolicLink() && st.uid === process.getuid?.();
+  };
+  const oldKey = await readIfExists(files.key);
+  await writeFileAtomic(files.key, keyPem, { overwrite: true, throughSymlink: await own(files.key) });
+  try {
+    await writeFileAtomic(files.certificate, certificatePem, { overwrite: true, throughSymlink: await own(files.certificate), mode: 0o644 });
+  } catch (err) {
+    if (oldKey) await writeFileAtomic(files.key, oldKey, { overwrite: true, throughSymlink: await own(files.key) });
+    throw err;
+  }
+}
+
+/** Runs a deploy hook (`sh -c`) once after renewals: RENEWED_CERTIFICATES holds the certificate files, one a line. The error, or undefined. */
+export function runDeployHook(hook: string, files: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', hook], { stdio: ['ignore', 2, 2], env: { ...childEnvironment(env), RENEWED_CERTIFICATES: files.join('\n') } });
+    child.on('error', (err) => resolve(err.message));
+    child.on('close', (code, signal) => resolve(code === 0 ? undefined : `exit ${code ?? signal}`));
+  });
 }
 
 /**

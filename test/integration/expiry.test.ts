@@ -137,7 +137,7 @@ describe('renewal: tls renew and expiry --renew', () => {
     const log = join(home, 'hook.log');
     const r = await run(['tls', 'renew', '--all', '--deploy-hook', `echo "$RENEWED_CERTIFICATES" >> ${log}`], 10);
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(log, 'utf8')).toBe('soon.test\n');
+    expect(readFileSync(log, 'utf8')).toBe(`${join(certs, 'soon.test.pem')}\n`);
     expect(readFileSync(join(certs, 'soon.test-key.pem'), 'utf8')).not.toBe(key);
     expect(statSync(join(certs, 'soon.test-key.pem')).mode & 0o777).toBe(0o600);
     // The new certificate: 20 days from the renewal, for the same name, and it matches its new key.
@@ -154,11 +154,8 @@ describe('renewal: tls renew and expiry --renew', () => {
     const r = await run(['expiry', '--renew', '--json', '--warn', '30d'], 195);
     const json = JSON.parse(r.stdout);
     // soon.test ended long ago (CRITICAL), later.test and twice.test end within 30 days: all keysmith's to renew.
-    expect(json.renewals).toEqual([
-      { type: 'tls-cert', name: 'soon.test', result: 'renewed', detail: `until ${iso(215)}` },
-      { type: 'tls-cert', name: 'later.test', result: 'renewed', detail: `until ${iso(395)}` },
-      { type: 'tls-cert', name: 'twice.test', result: 'renewed', detail: `until ${iso(395)}` },
-    ]);
+    expect(json.renewals).toEqual(['soon.test', 'later.test', 'twice.test'].map((name, i) => (
+      { type: 'tls-cert', name, result: 'renewed', detail: `until ${iso(i === 0 ? 215 : 395)}`, file: join(certs, `${name}.pem`) })));
     expect(json.items.find((i: { name: string }) => i.name === 'later.test')).toMatchObject({ ends: iso(395), status: 'OK' });
     expect(readFileSync(join(certs, 'later.test.pem'), 'utf8')).not.toBe(before);
     expect(json.items.map((i: { name: string; status: string }) => [i.name, i.status])).toEqual([['soon.test', 'WARNING'], ['later.test', 'OK'], ['twice.test', 'OK'], ['dev', 'OK']]);

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { NotFoundError } from '../../../errors.js';
 import { creatingFiles, refuseExisting } from '../../../fs.js';
 import { createCa, loadCa, parseDays, type CertificateAuthority } from '../../../tls/ca.js';
-import { issueCertificate, recordIssued, type IssuedCertificate, type IssueParameters } from '../../../tls/issue.js';
+import { certRecordName, issueCertificate, recordIssued, type IssuedCertificate, type IssueParameters } from '../../../tls/issue.js';
+import { findSecret } from '../../../vault/secrets.js';
 import { DEFAULT_DIRECTORY, type Challenge } from '../../../tls/acme.js';
 import { UsageError } from '../../../errors.js';
 import { toPkcs12 } from '../../../tls/p12.js';
@@ -95,6 +96,11 @@ Examples:
         await files.mkdir(flags.outDir);
         const { vault } = await ctx.openVault();
         const files_ = { certificate: resolve(certPath), key: resolve(keyPath) };
+        // One record a name: another folder's certificate of the same name would vanish from renewal.
+        const kept = ((await findSecret(vault, certRecordName(stem)))?.meta as { files?: { certificate?: string } } | undefined)?.files?.certificate;
+        if (kept && kept !== files_.certificate && !flags.force) {
+          throw new UsageError(`a certificate named ${stem} is already kept, for ${kept}`, { hint: 'issue it under other names, or --force to keep this one instead (the other is then renewed no more)' }, 'ERR_TLS_CERT_EXISTS');
+        }
         let issuer: { name: string; chain: string[] };
         let issued: IssuedCertificate;
         let parameters: IssueParameters;
