@@ -139,7 +139,8 @@ export async function radar(vault: Vault, o: RadarOptions): Promise<RadarItem[]>
     } else if (record.kind === 'oauth-tokens' && kinds.has('oauth')) {
       const name = info.name.slice('oauth/'.length);
       const ends = record.fields.refresh_token ? jwtExpiry(record.fields.refresh_token) : undefined;
-      if (ends) add({ kind: 'oauth', type: 'oauth-refresh-token', name, where: info.name, renew: `keysmith oauth login ${name}`, automatic: false }, ends);
+      // A refresh renews it where the provider rotates refresh tokens; else a login does.
+      if (ends) add({ kind: 'oauth', type: 'oauth-refresh-token', name, where: info.name, renew: `keysmith expiry --renew (a refresh), else keysmith oauth login ${name}`, automatic: true }, ends);
       const secretEnds = typeof meta?.clientSecretExpires === 'string' ? new Date(meta.clientSecretExpires) : undefined;
       if (secretEnds) add({ kind: 'oauth', type: 'oauth-client-secret', name, where: info.name, renew: `a new client secret from the provider, then keysmith oauth add ${name} … --client-secret-stdin`, automatic: false }, secretEnds);
     } else if (kinds.has('secret') && !['tls-cert', 'tls-ca', 'ssh-key', 'oauth-tokens'].includes(record.kind)) {

@@ -119,7 +119,14 @@ describeWith(['pebble', 'pebble-challtestsrv', 'openssl'], 'ACME against pebble'
     // On the radar: an ACME certificate renewable without a person.
     const radar = JSON.parse((await ks(['expiry', '--kind', 'tls', '--json'])).stdout);
     expect(radar.items.find((i: { name: string }) => i.name === 'alpn.example.test')).toMatchObject({ type: 'tls-cert', automatic: true, renew: 'keysmith tls renew alpn.example.test' });
-  });
+    // expiry --renew renews ACME certificates as they were issued (pebble's last 5 years: a --warn beyond that makes them due).
+    const before2 = serial();
+    const renewed = await ks(['expiry', '--renew', '--kind', 'tls', '--warn', '3000d', '--json']);
+    const done = (JSON.parse(renewed.stdout).renewals as Array<{ name: string; result: string }>).filter((x) => x.name === 'alpn.example.test');
+    expect(done, renewed.stderr).toEqual([expect.objectContaining({ result: 'renewed' })]);
+    expect(serial()).not.toBe(before2);
+    expect(verify('alpn.example.test')).toMatch(/: OK$/);
+  }, 120_000);
 
   it('a challenge the CA cannot complete, a failing dns hook: one line with the CA\'s words, nothing written, the old certificate kept', async () => {
     const before = readFileSync(join(out, 'alpn.example.test.pem'));

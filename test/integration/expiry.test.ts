@@ -171,6 +171,15 @@ describe('renewal: tls renew and expiry --renew', () => {
     const both = await run(['expiry', '--renew', '--at', iso(400)], 400);
     expect(both.code).toBe(3);
   });
+
+  it('--renew goes on past an item it cannot renew: a refresh token whose provider is gone fails, the certificates are renewed', async () => {
+    const now = Date.parse(T0) / 1000;
+    expect((await runMain(['secret', 'set', 'oauth/gone', '-', '--kind', 'oauth-tokens', '--field', `refresh_token=${jwt(now + 600 * 86_400)}`], env, { now: at(0), input: 'a' })).code).toBe(0);
+    const r = await runMain(['expiry', '--renew', '--json', '--warn', '400d', '--crit', '1d'], env, { now: at(595) });
+    const renewals = JSON.parse(r.stdout).renewals as Array<{ type: string; name: string; result: string; detail: string }>;
+    expect(renewals.find((x) => x.name === 'gone')).toMatchObject({ type: 'oauth-refresh-token', result: 'failed', detail: expect.stringMatching(/gone/) });
+    expect(renewals.filter((x) => x.type === 'tls-cert').map((x) => x.result)).toEqual(['renewed', 'renewed', 'renewed']);
+  });
 });
 
 describeWith(['promtool'], 'keysmith expiry --prometheus, read by promtool', () => {

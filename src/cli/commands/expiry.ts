@@ -107,6 +107,11 @@ async function renew(ctx: Context, vault: Vault, due: RadarItem[], o: { now: () 
       } else if (item.type === 'tls-cert') {
         const r = await renewIssued(vault, item.name, { now: o.now(), beforeMs: o.warnMs, env: ctx.env });
         out.push({ type: item.type, name: item.name, result: r.status === 'renewed' ? 'renewed' : 'failed', ...(r.reason ? { detail: r.reason } : { detail: `until ${r.notAfter}` }), ...(r.file ? { file: r.file } : {}) });
+      } else if (item.type === 'oauth-refresh-token') {
+        // A refresh now, whatever the access token's end: a provider that rotates refresh tokens gives a new one.
+        const [{ getProvider }, { accessToken }] = await Promise.all([import('../../oauth/providers.js'), import('../../oauth/tokens.js')]);
+        const { token, refreshed } = await accessToken(vault, item.name, await getProvider(ctx.paths, item.name), { minValidMs: Number.MAX_SAFE_INTEGER, now: o.now, paths: ctx.paths });
+        out.push({ type: item.type, name: item.name, result: refreshed ? 'renewed' : 'failed', detail: refreshed ? `refreshed${token.expiresAt ? `; the access token until ${token.expiresAt}` : ''}` : 'the provider gave the access token no lifetime: nothing to refresh by; log in again' });
       } else if (item.type === 'ssh-key') {
         const { journalPath, rotateKey } = await import('../../ssh/rotate.js');
         // A rotation cut short (a host down) is finished, not started again.
