@@ -257,19 +257,19 @@ describe('tls renew and expiry --renew on local-CA certificates', () => {
     expect(readFileSync(victim, 'utf8')).toBe('precious = true\n');
   });
 
-  it('finding 12 (fixed): two certificates with the same file stem in two folders (staging and production) shared one vault record: the second is refused now, and the first stays on the radar', async () => {
+  it('finding 12 (fixed): two certificates with the same file stem in two folders (staging and production) share one vault record: the second now says that the first is no longer kept or renewed', async () => {
     const [a, b] = [join(home, 'stage'), join(home, 'prod')];
     mkdirSync(a);
     mkdirSync(b);
     expect((await run(['tls', 'issue', 'same.test', '--days', '20', '--out-dir', a], 0)).code).toBe(0);
-    // Refused (one record a name) unless --force says the second replaces the first.
+    // One record a name, as mkcert-style issuing into any folder expects: the second takes it over,
+    // and says so, naming the file that is no longer renewed.
     const second = await run(['tls', 'issue', 'same.test', '--days', '200', '--out-dir', b], 0);
-    expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`a certificate named same.test is already kept, for ${join(a, 'same.test.pem')}`);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`same.test was kept for ${join(a, 'same.test.pem')}: keysmith now keeps (and renews) ${join(b, 'same.test.pem')} instead`);
     const r = await run(['expiry', '--json', '--kind', 'tls'], 15);
     const where = JSON.parse(r.stdout).items.filter((i: { name: string }) => i.name === 'same.test').map((i: { where: string }) => i.where);
-    // The staging certificate ends in 5 days: it must be on the radar (or the second issue refused).
-    expect(where).toContain(join(a, 'same.test.pem'));
+    expect(where).toEqual([join(b, 'same.test.pem')]);
   });
 
   it('finding 13 (fixed): RENEWED_CERTIFICATES (and the radar\'s names) say example.test_1 for the files example.test+1.pem: a hook cannot find the files it is told about', async () => {

@@ -96,11 +96,9 @@ Examples:
         await files.mkdir(flags.outDir);
         const { vault } = await ctx.openVault();
         const files_ = { certificate: resolve(certPath), key: resolve(keyPath) };
-        // One record a name: another folder's certificate of the same name would vanish from renewal.
+        // One record a name: the vault now follows this file, and says so (the other is renewed no more).
         const kept = ((await findSecret(vault, certRecordName(stem)))?.meta as { files?: { certificate?: string } } | undefined)?.files?.certificate;
-        if (kept && kept !== files_.certificate && !flags.force) {
-          throw new UsageError(`a certificate named ${stem} is already kept, for ${kept}`, { hint: 'issue it under other names, or --force to keep this one instead (the other is then renewed no more)' }, 'ERR_TLS_CERT_EXISTS');
-        }
+        if (kept && kept !== files_.certificate) await ctx.status(`${stem} was kept for ${kept}: keysmith now keeps (and renews) ${files_.certificate} instead`);
         let issuer: { name: string; chain: string[] };
         let issued: IssuedCertificate;
         let parameters: IssueParameters;
