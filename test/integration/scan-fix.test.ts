@@ -30,12 +30,16 @@ const REGISTRY = '/usr/bin/docker-registry';
 /** A program, async: the servers run in this process, so nothing here may block while it runs. */
 const run = (command: string, args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; input?: string } = {}) => runProgram(command, args, { env, ...options });
 
-/** Every regular file under `dir` (links not followed), by its path relative to `dir`: its bytes and mode. */
+/**
+ * Every regular file under `dir` (links not followed), by its path relative to `dir`: its bytes
+ * and mode. Not keysmith's compile cache (~/.cache/keysmith, Node 22 on): it holds code, not data.
+ */
 function snapshot(dir: string): Map<string, { bytes: Buffer; mode: number }> {
   const files = new Map<string, { bytes: Buffer; mode: number }>();
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
+      if (e.isDirectory() && p === join(dir, '.cache', 'keysmith')) continue;
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) files.set(relative(dir, p), { bytes: readFileSync(p), mode: lstatSync(p).mode & 0o777 });
     }
