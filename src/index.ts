@@ -176,3 +176,30 @@ export { parseCredential, formatCredential, credentialRecordName, getCredential,
 
 /** The docker credential-helper protocol over a vault (`keysmith helper docker`, docker-credential-keysmith). */
 export { storeRegistryCredential, getRegistryCredential, eraseRegistryCredential, listRegistryCredentials, registryRecordName, CREDENTIALS_NOT_FOUND, type RegistryCredential } from './helpers/docker-credential.js';
+
+/** kubectl's exec credential plugin and the AWS credential_process, from vault records and OAuth tokens. */
+export { execInfo, execCredential, kubeCredential, type ExecInfo, type ExecCredentialStatus } from './helpers/kube-exec-credential.js';
+export { awsCredentialProcess } from './helpers/aws-credential-process.js';
+
+/**
+ * Plaintext credentials of other tools, and moving them into the vault (`keysmith scan`).
+ * @example
+ *   const findings = scan([homedir()]); // [{ kind, file, line, target, length, sha256?, advice, fixable }] — never a value
+ *   const results = await fix(findings, { vault, now: new Date(), env: process.env, backupDir, accept: async () => true });
+ */
+export { scan, type ScanOptions } from './helpers/scan/scan.js';
+export { fix, type FixOptions, type FixResult } from './helpers/scan/fix.js';
+export type { Finding, FindingKind } from './helpers/scan/formats.js';
+
+/**
+ * Every credential's end date (`keysmith expiry`), renewal, and ACME certificates.
+ * @example
+ *   const items = await radar(vault, { warnMs: 30 * 86_400_000, critMs: 7 * 86_400_000, now: new Date() });
+ *   await writeFile('keysmith.prom', prometheus(items));
+ * @example
+ *   await registerAcmeAccount(vault, { directory: DEFAULT_ACME_DIRECTORY, agreeTos: true, email: 'me@example.com', now: new Date() });
+ *   const { certificatePem, chain, keyPem } = await issueAcme(vault, ['www.example.com'], { directory: DEFAULT_ACME_DIRECTORY, challenge: { type: 'http-01', webroot: '/var/www/html' }, env: process.env });
+ */
+export { radar, prometheus, worst, checkWatched, RADAR_KINDS, type RadarItem, type RadarKind, type RadarOptions } from './expiry/radar.js';
+export { renewIssued, renewing, runDeployHook, type RenewResult } from './tls/renew.js';
+export { register as registerAcmeAccount, issueAcme, DEFAULT_DIRECTORY as DEFAULT_ACME_DIRECTORY, type Challenge as AcmeChallenge, type AcmeIssued } from './tls/acme.js';
