@@ -658,3 +658,20 @@ describeWith(['docker'], 'attack: scan --fix, the docker CLI (against a stand-in
     expect([await pullAuth(u.env, 'alice/app:1'), await pullAuth(u.env, 'registry.example.com/app:1')]).toEqual(before);
   });
 });
+
+describe('scan --fix: what the checks are given', () => {
+  it('a command that does not ask keysmith (kubectl config view) gets no KEYSMITH_* variable; the exec plugin it checks does get the vault', async () => {
+    const u = newUser();
+    const dump = join(u.base, 'kubectl.env');
+    // A kubectl that records its environment and reads any config.
+    writeFileSync(join(u.base, 'bin', 'kubectl'), `#!/bin/sh\nenv > '${dump}'\necho '{}'\n`, { mode: 0o755 });
+    put(u.home, '.kube/config', 'apiVersion: v1\nkind: Config\nusers:\n- name: dev\n  user:\n    token: kube-token-env-check-0123456789\n');
+    const r = await scan(u, ['--fix', '--yes', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results).toEqual([expect.objectContaining({ kind: 'kubeconfig-token', outcome: 'fixed' })]);
+    const seen = readFileSync(dump, 'utf8');
+    expect(seen).toContain(`HOME=${u.home}`);
+    expect(seen).not.toMatch(/^KEYSMITH_/m);
+    expect(seen).not.toContain(identity);
+  });
+});

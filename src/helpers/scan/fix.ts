@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmod, copyFile, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
+import { childEnvironment } from '../../child-env.js';
 import { ensurePrivateDir, exists, writeFileAtomic } from '../../fs.js';
 import { nameOf } from '../../vault/names.js';
 import { findSecret } from '../../vault/secrets.js';
@@ -21,7 +22,12 @@ import { gitCredentials, iniHeader, iniSections, type Finding } from './formats.
 export interface FixOptions {
   vault: Vault;
   now: Date;
-  /** The environment the tools run in for the checks (the user's: HOME, PATH, the vault's). */
+  /**
+   * The user's environment. A check that makes a tool ask keysmith (git credential fill, the
+   * docker helper, the AWS CLI, the exec plugin) gets it whole, KEYSMITH_* included, since that is
+   * how the tool will open the vault; every other command (git config, kubectl config view,
+   * aws --version) gets it without KEYSMITH_*.
+   */
   env: NodeJS.ProcessEnv;
   /** A fresh 0700 folder for the backups. */
   backupDir: string;
@@ -129,7 +135,7 @@ function storeWrites(helper: string, file: string, env: NodeJS.ProcessEnv): bool
 
 /** Every credential helper git has for any URL, with where it is set. */
 async function gitHelpers(env: NodeJS.ProcessEnv): Promise<Array<{ scope: string; origin: string; key: string; value: string }>> {
-  const r = await run('git', ['config', '--show-scope', '--show-origin', '--get-regexp', '^credential\\.(.*\\.)?helper$'], env);
+  const r = await run('git', ['config', '--show-scope', '--show-origin', '--get-regexp', '^credential\\.(.*\\.)?helper$'], childEnvironment(env));
   return r.stdout.split('\n').filter(Boolean).map((line) => {
     const [scope, origin, rest] = line.split('\t');
     const space = rest!.indexOf(' ');
@@ -148,7 +154,7 @@ const fixGit: Fixer = async (file, findings, changes, o) => {
   for (const f of findings) {
     const v = f.hidden!.values;
     // A path only where git sends one (credential.useHttpPath); credential-store serves a line with a path to any request for its host.
-    const usePath = !!v.path && (await run('git', ['config', '--type=bool', '--get-urlmatch', 'credential.useHttpPath', `${v.protocol}://${v.host}/${v.path}`], o.env)).stdout.trim() === 'true';
+    const usePath = !!v.path && (await run('git', ['config', '--type=bool', '--get-urlmatch', 'credential.useHttpPath', `${v.protocol}://${v.host}/${v.path}`], childEnvironment(o.env))).stdout.trim() === 'true';
     const a: Record<string, string> = { protocol: v.protocol!, host: v.host!, username: v.username!, ...(usePath ? { path: v.path! } : {}) };
     const name = credentialRecordName(a);
     await keep(o.vault, changes, name, { kind: 'git-credential', value: v.password!, fields: { ...a, host: a.host!.toLowerCase() } }, o.now);
@@ -158,10 +164,10 @@ const fixGit: Fixer = async (file, findings, changes, o) => {
   const home = o.env.HOME ?? '';
   for (const config of [o.env.GIT_CONFIG_GLOBAL, join(home, '.gitconfig'), join(o.env.XDG_CONFIG_HOME || join(home, '.config'), 'git', 'config')]) if (config) await changes.backup(config);
   for (const h of await gitHelpers(o.env)) {
-    if (h.scope === 'global' && storeWrites(h.value, file, o.env)) await run('git', ['config', '--global', '--fixed-value', '--unset-all', h.key, h.value], o.env);
+    if (h.scope === 'global' && storeWrites(h.value, file, o.env)) await run('git', ['config', '--global', '--fixed-value', '--unset-all', h.key, h.value], childEnvironment(o.env));
   }
   if (!(await gitHelpers(o.env)).some((h) => h.scope === 'global' && h.key === 'credential.helper' && h.value === 'keysmith')) {
-    const r = await run('git', ['config', '--global', '--add', 'credential.helper', 'keysmith'], o.env);
+    const r = await run('git', ['config', '--global', '--add', 'credential.helper', 'keysmith'], childEnvironment(o.env));
     if (r.code !== 0) throw new Error(`git config --global: exit ${r.code}`);
   }
   const left = (await gitHelpers(o.env)).find((h) => storeWrites(h.value, file, o.env));
@@ -232,7 +238,7 @@ const fixDocker: Fixer = async (file, findings, changes, o) => {
 
 /** Whether the `aws` on PATH is the AWS CLI v2 (v1 has no `configure export-credentials` to check with). */
 async function awsV2(env: NodeJS.ProcessEnv): Promise<boolean> {
-  return /^aws-cli\/2\./.test((await run('aws', ['--version'], env)).stdout.trim());
+  return /^aws-cli\/2\./.test((await run('aws', ['--version'], childEnvironment(env))).stdout.trim());
 }
 
 /** Sets `key = value` in an INI section (headers read as configparser reads them), appending the section when it is not there. */
@@ -328,7 +334,7 @@ const fixKube: Fixer = async (file, findings, changes, o) => {
   return {
     details: findings.map((f) => nameOf('kube', [f.hidden!.values.user!])),
     async verify() {
-      const kubectl = await run('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', file], o.env);
+      const kubectl = await run('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', file], childEnvironment(o.env));
       // kubectl's own message can quote the file (a whole users list, passwords and all): not relayed.
       if (kubectl.code !== 127 && kubectl.code !== 0) throw new Error(`kubectl cannot read ${file} now (kubectl config view: exit ${kubectl.code})`);
       for (const [user, v] of byUser) {
