@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
 import type { CertificateAuthority } from '../../src/tls/ca.js';
 import { issueCertificate, signRequest } from '../../src/tls/issue.js';
-import { baseEnv, BIN, clockAt, DAY_MS, HOUR_MS, runBin, runMain, tempHome, type Run } from '../helpers/cli.js';
+import { baseEnv, BIN, clockAt, DAY_MS, HOUR_MS, runBin, runMain, runProgram, tempHome, type Run } from '../helpers/cli.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { describeWith } from '../helpers/system.js';
 import { serverCredentials, testCa } from '../helpers/tls-servers.js';
@@ -39,16 +39,10 @@ async function newEnv(home: string, extra: Record<string, string> = {}) {
   return baseEnv({ HOME: home, KEYSMITH_HOME: join(home, 'ks'), KEYSMITH_VAULT: 'file', KEYSMITH_AGE_IDENTITY: await generateIdentity(), SSH_AUTH_SOCK: undefined, ...extra });
 }
 
-function promtool(text: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => resolve({ code, out }));
-    child.stdin.end(text);
-  });
-}
+const promtool = async (text: string) => {
+  const r = await runProgram('promtool', ['check', 'metrics'], { env: process.env, input: text });
+  return { code: r.code, out: r.stdout + r.stderr };
+};
 
 // ---------------------------------------------------------------------------------------------
 // The radar and tls renew, in-process with main's clock seam

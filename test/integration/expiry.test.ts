@@ -1,9 +1,9 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/vault/age.js';
-import { baseEnv, clockAt, DAY_MS, runMain, tempHome } from '../helpers/cli.js';
+import { baseEnv, clockAt, DAY_MS, runMain, runProgram, tempHome } from '../helpers/cli.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { describeWith } from '../helpers/system.js';
 
@@ -201,14 +201,8 @@ describeWith(['promtool'], 'keysmith expiry --prometheus, read by promtool', () 
     expect(text).toContain(`keysmith_credential_expiry_timestamp_seconds{kind="secret",name="api/key"} ${Date.parse(iso(3)) / 1000}`);
     expect(text).toContain('keysmith_credential_status{kind="secret",name="api/key"} 2');
     expect(text).toContain(`name="${join(home, 'a \\"quoted\\" back\\\\slash')}/odd.test.pem"`);
-    const check = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-      child.stdin.end(text);
-    });
+    const r2 = await runProgram('promtool', ['check', 'metrics'], { env: process.env, input: text });
+    const check = { code: r2.code, out: r2.stdout + r2.stderr };
     expect(check, check.out).toEqual({ code: 0, out: '' });
   });
 });
